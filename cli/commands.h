@@ -1,0 +1,11 @@
+// One registration function per subcommand file.
+#pragma once
+
+#include "cli/command.h"
+
+namespace mlconv::cli {
+
+void register_inspect_command(CLI::App& app, const Io& io);  // inspect.cc
+void register_dump_command(CLI::App& app, const Io& io);     // dump.cc
+
+}  // namespace mlconv::cli

@@ -1,0 +1,18 @@
+// The mlconv binary: the list of subcommands, nothing else.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace mlconv::cli;
+  static constexpr CommandRegistration commands[] = {
+      register_inspect_command,
+      register_dump_command,
+  };
+  configure_logging(0);
+  const std::vector<std::string> args(argv, argv + argc);
+  return run(args, commands, Io{std::cout, std::cerr});
+}

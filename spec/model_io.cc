@@ -1,0 +1,270 @@
+#include "spec/model_io.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "spec/error.h"
+#include "spec/names.h"
+#include "spec/spec_version.h"
+
+namespace mlconv::spec {
+
+namespace pb = google::protobuf;
+namespace cml = CoreML::Specification;
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  [[nodiscard]] int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+
+ private:
+  int fd_;
+};
+
+void parse_stream(pb::io::ZeroCopyInputStream& raw, std::uint64_t size, cml::Model& model, const LoadOptions& options) {
+  pb::io::CodedInputStream coded(&raw);
+  coded.SetTotalBytesLimit(static_cast<int>(size));
+  coded.SetRecursionLimit(options.max_recursion_depth);
+  if (!model.MergePartialFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) {
+    throw Error("not a valid protobuf message (truncated or corrupt at byte " +
+                std::to_string(coded.CurrentPosition()) + " of " + std::to_string(size) +
+                "); expected a Core ML model (.mlmodel)");
+  }
+  if (coded.CurrentPosition() != static_cast<int>(size)) {
+    throw Error("not a valid protobuf message: parsing stopped at byte " + std::to_string(coded.CurrentPosition()) +
+                " of " + std::to_string(size) + "; expected a Core ML model (.mlmodel)");
+  }
+}
+
+std::string field_list(const std::vector<std::uint32_t>& numbers) {
+  std::string out;
+  for (std::size_t i = 0; i < numbers.size() && i < 5; ++i) out += (i ? ", " : "") + std::to_string(numbers[i]);
+  if (numbers.size() > 5) out += ", ...";
+  return out;
+}
+
+void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& where);
+
+template <typename Layers>
+void check_layer_list(const Layers& layers, const std::string& where) {
+  for (const cml::NeuralNetworkLayer& layer : layers) check_layers(layer, where);
+}
+
+// A layer whose case we do not know parses with the oneof unset and its
+// payload kept as an unknown field; report it instead of silently dropping it.
+void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& where) {
+  if (layer.layer_case() == cml::NeuralNetworkLayer::LAYER_NOT_SET) {
+    std::vector<std::uint32_t> numbers;
+    const auto& unknown = layer.GetReflection()->GetUnknownFields(layer);
+    for (int i = 0; i < unknown.field_count(); ++i) numbers.push_back(static_cast<std::uint32_t>(unknown.field(i).number()));
+    std::string message = describe_named("layer", layer.name()) + " in " + where + ": ";
+    message += numbers.empty() ? "has no layer type set"
+                               : "unknown layer type (field " + field_list(numbers) +
+                                     "); this mlconv knows the " +
+                                     std::to_string(cml::NeuralNetworkLayer::descriptor()->FindOneofByName("layer")->field_count()) +
+                                     " layer types of NeuralNetwork.proto";
+    throw Error(message);
+  }
+  switch (layer.layer_case()) {
+    case cml::NeuralNetworkLayer::kLoop:
+      check_layer_list(layer.loop().conditionnetwork().layers(), where);
+      check_layer_list(layer.loop().bodynetwork().layers(), where);
+      break;
+    case cml::NeuralNetworkLayer::kBranch:
+      check_layer_list(layer.branch().ifbranch().layers(), where);
+      check_layer_list(layer.branch().elsebranch().layers(), where);
+      break;
+    default:
+      break;
+  }
+}
+
+void check_model(const cml::Model& model, const std::string& where) {
+  const int version = model.specificationversion();
+  if (version <= 0) {
+    throw Error(where + "specificationVersion is " + std::to_string(version) + "; expected 1 to " +
+                std::to_string(newest_known_spec_version));
+  }
+  if (version > newest_known_spec_version) {
+    throw Error(where + "specificationVersion " + std::to_string(version) + " is newer than this mlconv knows (" +
+                std::to_string(newest_known_spec_version) + ", " + std::string(os_for_spec_version(newest_known_spec_version)) +
+                ")");
+  }
+  switch (model.Type_case()) {
+    case cml::Model::kNeuralNetwork: check_layer_list(model.neuralnetwork().layers(), where + "neuralNetwork"); break;
+    case cml::Model::kNeuralNetworkClassifier:
+      check_layer_list(model.neuralnetworkclassifier().layers(), where + "neuralNetworkClassifier");
+      break;
+    case cml::Model::kNeuralNetworkRegressor:
+      check_layer_list(model.neuralnetworkregressor().layers(), where + "neuralNetworkRegressor");
+      break;
+    case cml::Model::kPipeline:
+    case cml::Model::kPipelineClassifier:
+    case cml::Model::kPipelineRegressor: {
+      const cml::Pipeline& pipeline = model.has_pipeline()             ? model.pipeline()
+                                      : model.has_pipelineclassifier() ? model.pipelineclassifier().pipeline()
+                                                                       : model.pipelineregressor().pipeline();
+      for (int i = 0; i < pipeline.models_size(); ++i) {
+        check_model(pipeline.models(i), where + "pipeline model " + std::to_string(i) + ": ");
+      }
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// Random bytes and other protobufs often parse "successfully" into a Model made
+// only of unknown fields; the top level tells them apart from a real model.
+void check_is_coreml_model(const cml::Model& model) {
+  const auto& unknown = model.GetReflection()->GetUnknownFields(model);
+  const bool has_known_content = model.specificationversion() != 0 || model.has_description() ||
+                                 model.Type_case() != cml::Model::TYPE_NOT_SET;
+  if (unknown.field_count() > 0 && model.Type_case() == cml::Model::TYPE_NOT_SET) {
+    std::vector<std::uint32_t> numbers;
+    for (int i = 0; i < unknown.field_count(); ++i) numbers.push_back(static_cast<std::uint32_t>(unknown.field(i).number()));
+    throw Error("not a Core ML model: top-level fields " + field_list(numbers) +
+                " are not in the Core ML Model message and no model type is set");
+  }
+  if (!has_known_content) throw Error("not a Core ML model: no specificationVersion, description or model type");
+}
+
+LoadedModel finish(cml::Model&& model, std::string origin, std::uint64_t size) {
+  try {
+    check_is_coreml_model(model);
+    check_model(model, "");
+  } catch (Error& error) {
+    throw error.in_file(origin);
+  }
+  LoadedModel loaded;
+  loaded.model = std::move(model);
+  loaded.origin = std::move(origin);
+  loaded.size_bytes = size;
+  loaded.unknown = find_unknown_fields(loaded.model);
+  return loaded;
+}
+
+}  // namespace
+
+LoadedModel parse_model(std::string_view bytes, std::string origin, const LoadOptions& options) {
+  if (bytes.empty()) throw Error("empty input; expected a Core ML model (.mlmodel)").in_file(origin);
+  if (bytes.size() > options.max_bytes) {
+    throw Error(std::to_string(bytes.size()) + " bytes is more than the " + std::to_string(options.max_bytes) +
+                "-byte limit for a model")
+        .in_file(origin);
+  }
+  cml::Model model;
+  pb::io::ArrayInputStream stream(bytes.data(), static_cast<int>(bytes.size()));
+  try {
+    parse_stream(stream, bytes.size(), model, options);
+  } catch (Error& error) {
+    throw error.in_file(origin);
+  }
+  return finish(std::move(model), std::move(origin), bytes.size());
+}
+
+LoadedModel load_model(const std::filesystem::path& path, const LoadOptions& options) {
+  const std::string origin = path.string();
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) throw Error("cannot open: " + errno_text(), Error::Kind::io).in_file(origin);
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) throw Error("cannot stat: " + errno_text(), Error::Kind::io).in_file(origin);
+  if (S_ISDIR(info.st_mode)) throw Error("is a directory; expected a .mlmodel file").in_file(origin);
+  if (!S_ISREG(info.st_mode)) throw Error("not a regular file; expected a .mlmodel file").in_file(origin);
+  const auto size = static_cast<std::uint64_t>(info.st_size);
+  if (size == 0) throw Error("empty file; expected a Core ML model (.mlmodel)").in_file(origin);
+  if (size > options.max_bytes) {
+    throw Error(std::to_string(size) + " bytes is more than the " + std::to_string(options.max_bytes) +
+                "-byte limit for a model")
+        .in_file(origin);
+  }
+  // Streaming keeps peak memory near the size of the parsed model instead of
+  // file + model, which matters for multi-hundred-megabyte weight files.
+  cml::Model model;
+  {
+    pb::io::FileInputStream stream(fd.get(), 1 << 20);
+    try {
+      parse_stream(stream, size, model, options);
+    } catch (Error& error) {
+      if (stream.GetErrno() != 0) {
+        throw Error("read failed: " + std::string(std::strerror(stream.GetErrno())), Error::Kind::io).in_file(origin);
+      }
+      throw error.in_file(origin);
+    }
+  }
+  return finish(std::move(model), origin, size);
+}
+
+std::string serialize_model(const cml::Model& model) {
+  if (model.ByteSizeLong() > static_cast<std::size_t>(INT32_MAX)) {
+    throw Error("model is larger than the 2 GiB protobuf limit");
+  }
+  std::string bytes;
+  {
+    pb::io::StringOutputStream stream(&bytes);
+    pb::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    model.SerializeWithCachedSizes(&coded);
+  }
+  return bytes;
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  const std::string origin = path.string();
+  const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  std::random_device entropy;
+  const std::filesystem::path temp =
+      directory / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(entropy()));
+  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) throw Error("cannot create a temporary file beside it: " + errno_text(), Error::Kind::io).in_file(origin);
+  auto fail = [&](const std::string& what) {
+    const std::string reason = errno_text();
+    ::unlink(temp.c_str());
+    return Error(what + ": " + reason, Error::Kind::io).in_file(origin);
+  };
+  const char* data = bytes.data();
+  std::size_t left = bytes.size();
+  while (left > 0) {
+    const ssize_t written = ::write(fd.get(), data, left);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      throw fail("write failed");
+    }
+    data += written;
+    left -= static_cast<std::size_t>(written);
+  }
+  if (::fsync(fd.get()) != 0) throw fail("fsync failed");
+  if (::close(fd.release()) != 0) throw fail("close failed");
+  if (::rename(temp.c_str(), path.c_str()) != 0) throw fail("rename into place failed");
+}
+
+void save_model(const cml::Model& model, const std::filesystem::path& path) {
+  std::string bytes;
+  try {
+    bytes = serialize_model(model);
+  } catch (Error& error) {
+    throw error.in_file(path.string());
+  }
+  write_file_atomically(path, bytes);
+}
+
+}  // namespace mlconv::spec

@@ -1,0 +1,31 @@
+#include "spec/names.h"
+
+namespace mlconv::spec {
+
+namespace pb = google::protobuf;
+namespace cml = CoreML::Specification;
+
+std::string_view oneof_case_name(const pb::Message& message, std::string_view oneof_name) {
+  const pb::OneofDescriptor* oneof = message.GetDescriptor()->FindOneofByName(std::string(oneof_name));
+  if (oneof == nullptr) return {};
+  const pb::FieldDescriptor* field = message.GetReflection()->GetOneofFieldDescriptor(message, oneof);
+  return field == nullptr ? std::string_view{} : std::string_view(field->name());
+}
+
+std::string_view layer_type_name(const cml::NeuralNetworkLayer& layer) { return oneof_case_name(layer, "layer"); }
+
+std::string_view model_type_name(const cml::Model& model) { return oneof_case_name(model, "Type"); }
+
+std::string_view feature_type_name(const cml::FeatureType& type) { return oneof_case_name(type, "Type"); }
+
+std::string_view layer_case_name(cml::NeuralNetworkLayer::LayerCase layer_case) {
+  const pb::FieldDescriptor* field = cml::NeuralNetworkLayer::descriptor()->FindFieldByNumber(layer_case);
+  return field == nullptr ? std::string_view{} : std::string_view(field->name());
+}
+
+std::string enum_value_name(const pb::EnumDescriptor* descriptor, int value) {
+  const pb::EnumValueDescriptor* found = descriptor->FindValueByNumber(value);
+  return found == nullptr ? std::to_string(value) : found->name();
+}
+
+}  // namespace mlconv::spec
