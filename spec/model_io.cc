@@ -1,11 +1,13 @@
 #include "spec/model_io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <random>
 
 #include <google/protobuf/io/coded_stream.h>
@@ -13,8 +15,10 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "spec/error.h"
+#include "spec/model_parts.h"
 #include "spec/names.h"
 #include "spec/spec_version.h"
+#include "spec/weight_elision.h"
 
 namespace mlconv::spec {
 
@@ -44,12 +48,14 @@ void parse_stream(pb::io::ZeroCopyInputStream& raw, std::uint64_t size, cml::Mod
   pb::io::CodedInputStream coded(&raw);
   coded.SetTotalBytesLimit(static_cast<int>(size));
   coded.SetRecursionLimit(options.max_recursion_depth);
-  if (!model.MergePartialFromCodedStream(&coded) || !coded.ConsumedEntireMessage()) {
-    throw Error("not a valid protobuf message (truncated or corrupt at byte " +
-                std::to_string(coded.CurrentPosition()) + " of " + std::to_string(size) +
-                "); expected a Core ML model (.mlmodel)");
+  if (!model.MergePartialFromCodedStream(&coded)) {
+    // A failed parse says neither where nor why: the stream position is then
+    // wherever buffering left it (usually the end), so no byte is named.
+    throw Error("not a valid protobuf message (truncated, corrupt, or with messages nested more than " +
+                std::to_string(options.max_recursion_depth) + " deep); expected a Core ML model (.mlmodel)");
   }
-  if (coded.CurrentPosition() != static_cast<int>(size)) {
+  // A parse that ends early (a zero or end-group tag) does know where it stopped.
+  if (!coded.ConsumedEntireMessage() || coded.CurrentPosition() != static_cast<int>(size)) {
     throw Error("not a valid protobuf message: parsing stopped at byte " + std::to_string(coded.CurrentPosition()) +
                 " of " + std::to_string(size) + "; expected a Core ML model (.mlmodel)");
   }
@@ -62,21 +68,24 @@ std::string field_list(const std::vector<std::uint32_t>& numbers) {
   return out;
 }
 
-void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& where);
+// `stage` is the pipeline location ("pipeline model 1: ", empty at the top) and
+// `network` the model type holding the layers; messages read
+// "pipeline model 1: layer 'x' in neuralNetwork: ...".
+void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage, const std::string& network);
 
 template <typename Layers>
-void check_layer_list(const Layers& layers, const std::string& where) {
-  for (const cml::NeuralNetworkLayer& layer : layers) check_layers(layer, where);
+void check_layer_list(const Layers& layers, const std::string& stage, const std::string& network) {
+  for (const cml::NeuralNetworkLayer& layer : layers) check_layers(layer, stage, network);
 }
 
 // A layer whose case we do not know parses with the oneof unset and its
 // payload kept as an unknown field; report it instead of silently dropping it.
-void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& where) {
+void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage, const std::string& network) {
   if (layer.layer_case() == cml::NeuralNetworkLayer::LAYER_NOT_SET) {
     std::vector<std::uint32_t> numbers;
     const auto& unknown = layer.GetReflection()->GetUnknownFields(layer);
     for (int i = 0; i < unknown.field_count(); ++i) numbers.push_back(static_cast<std::uint32_t>(unknown.field(i).number()));
-    std::string message = describe_named("layer", layer.name()) + " in " + where + ": ";
+    std::string message = stage + describe_named("layer", layer.name()) + " in " + network + ": ";
     message += numbers.empty() ? "has no layer type set"
                                : "unknown layer type (field " + field_list(numbers) +
                                      "); this mlconv knows the " +
@@ -86,12 +95,12 @@ void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& where
   }
   switch (layer.layer_case()) {
     case cml::NeuralNetworkLayer::kLoop:
-      check_layer_list(layer.loop().conditionnetwork().layers(), where);
-      check_layer_list(layer.loop().bodynetwork().layers(), where);
+      check_layer_list(layer.loop().conditionnetwork().layers(), stage, network);
+      check_layer_list(layer.loop().bodynetwork().layers(), stage, network);
       break;
     case cml::NeuralNetworkLayer::kBranch:
-      check_layer_list(layer.branch().ifbranch().layers(), where);
-      check_layer_list(layer.branch().elsebranch().layers(), where);
+      check_layer_list(layer.branch().ifbranch().layers(), stage, network);
+      check_layer_list(layer.branch().elsebranch().layers(), stage, network);
       break;
     default:
       break;
@@ -109,27 +118,12 @@ void check_model(const cml::Model& model, const std::string& where) {
                 std::to_string(newest_known_spec_version) + ", " + std::string(os_for_spec_version(newest_known_spec_version)) +
                 ")");
   }
-  switch (model.Type_case()) {
-    case cml::Model::kNeuralNetwork: check_layer_list(model.neuralnetwork().layers(), where + "neuralNetwork"); break;
-    case cml::Model::kNeuralNetworkClassifier:
-      check_layer_list(model.neuralnetworkclassifier().layers(), where + "neuralNetworkClassifier");
-      break;
-    case cml::Model::kNeuralNetworkRegressor:
-      check_layer_list(model.neuralnetworkregressor().layers(), where + "neuralNetworkRegressor");
-      break;
-    case cml::Model::kPipeline:
-    case cml::Model::kPipelineClassifier:
-    case cml::Model::kPipelineRegressor: {
-      const cml::Pipeline& pipeline = model.has_pipeline()             ? model.pipeline()
-                                      : model.has_pipelineclassifier() ? model.pipelineclassifier().pipeline()
-                                                                       : model.pipelineregressor().pipeline();
-      for (int i = 0; i < pipeline.models_size(); ++i) {
-        check_model(pipeline.models(i), where + "pipeline model " + std::to_string(i) + ": ");
-      }
-      break;
+  if (const auto network = network_of(model)) {
+    check_layer_list(network->layers, where, std::string(model_type_name(model)));
+  } else if (const cml::Pipeline* pipeline = pipeline_of(model)) {
+    for (int i = 0; i < pipeline->models_size(); ++i) {
+      check_model(pipeline->models(i), where + "pipeline model " + std::to_string(i) + ": ");
     }
-    default:
-      break;
   }
 }
 
@@ -148,6 +142,14 @@ void check_is_coreml_model(const cml::Model& model) {
   if (!has_known_content) throw Error("not a Core ML model: no specificationVersion, description or model type");
 }
 
+// Parse errors on a file that is plainly something else deserve a hint.
+Error with_format_hint(Error error, const std::filesystem::path& path) {
+  if (path.extension() == ".onnx") {
+    return Error(error.message() + " (this is an ONNX file; inspect and dump read Core ML .mlmodel files)").in_file(path.string());
+  }
+  return error.in_file(path.string());
+}
+
 LoadedModel finish(cml::Model&& model, std::string origin, std::uint64_t size) {
   try {
     check_is_coreml_model(model);
@@ -160,6 +162,32 @@ LoadedModel finish(cml::Model&& model, std::string origin, std::uint64_t size) {
   loaded.origin = std::move(origin);
   loaded.size_bytes = size;
   loaded.unknown = find_unknown_fields(loaded.model);
+  return loaded;
+}
+
+// Maps the file and copies only its structure: the skipped weight pages are
+// never read, so describing a 500 MB model touches a few megabytes.
+LoadedModel load_without_weight_values(int fd, const std::string& origin, std::uint64_t size, const LoadOptions& options) {
+  void* mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  if (mapped == MAP_FAILED) throw Error("cannot map the file: " + errno_text(), Error::Kind::io).in_file(origin);
+  std::string stripped;
+  try {
+    stripped = strip_weight_values(std::string_view(static_cast<const char*>(mapped), size),
+                                   options.elide_weight_values_over, options.max_recursion_depth);
+  } catch (Error& error) {
+    ::munmap(mapped, size);
+    throw with_format_hint(error, origin);
+  }
+  ::munmap(mapped, size);
+  cml::Model model;
+  pb::io::ArrayInputStream stream(stripped.data(), static_cast<int>(stripped.size()));
+  try {
+    parse_stream(stream, stripped.size(), model, options);
+  } catch (Error& error) {
+    throw error.in_file(origin);
+  }
+  LoadedModel loaded = finish(std::move(model), origin, size);
+  loaded.weight_values_elided = true;
   return loaded;
 }
 
@@ -197,6 +225,7 @@ LoadedModel load_model(const std::filesystem::path& path, const LoadOptions& opt
                 "-byte limit for a model")
         .in_file(origin);
   }
+  if (options.elide_weight_values_over > 0) return load_without_weight_values(fd.get(), origin, size, options);
   // Streaming keeps peak memory near the size of the parsed model instead of
   // file + model, which matters for multi-hundred-megabyte weight files.
   cml::Model model;
@@ -208,7 +237,7 @@ LoadedModel load_model(const std::filesystem::path& path, const LoadOptions& opt
       if (stream.GetErrno() != 0) {
         throw Error("read failed: " + std::string(std::strerror(stream.GetErrno())), Error::Kind::io).in_file(origin);
       }
-      throw error.in_file(origin);
+      throw with_format_hint(error, path);
     }
   }
   return finish(std::move(model), origin, size);
@@ -228,7 +257,7 @@ std::string serialize_model(const cml::Model& model) {
   return bytes;
 }
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+void write_atomically(const std::filesystem::path& path, const std::function<bool(int fd)>& write_body) {
   const std::string origin = path.string();
   const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   std::random_device entropy;
@@ -241,30 +270,51 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
     ::unlink(temp.c_str());
     return Error(what + ": " + reason, Error::Kind::io).in_file(origin);
   };
-  const char* data = bytes.data();
-  std::size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t written = ::write(fd.get(), data, left);
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      throw fail("write failed");
-    }
-    data += written;
-    left -= static_cast<std::size_t>(written);
+  bool written = false;
+  try {
+    written = write_body(fd.get());
+  } catch (...) {
+    ::unlink(temp.c_str());
+    throw;
   }
+  if (!written) throw fail("write failed");
   if (::fsync(fd.get()) != 0) throw fail("fsync failed");
   if (::close(fd.release()) != 0) throw fail("close failed");
   if (::rename(temp.c_str(), path.c_str()) != 0) throw fail("rename into place failed");
 }
 
+void write_file_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  write_atomically(path, [bytes](int fd) {
+    const char* data = bytes.data();
+    std::size_t left = bytes.size();
+    while (left > 0) {
+      const ssize_t written = ::write(fd, data, left);
+      if (written < 0) {
+        if (errno == EINTR) continue;
+        return false;
+      }
+      data += written;
+      left -= static_cast<std::size_t>(written);
+    }
+    return true;
+  });
+}
+
 void save_model(const cml::Model& model, const std::filesystem::path& path) {
-  std::string bytes;
-  try {
-    bytes = serialize_model(model);
-  } catch (Error& error) {
-    throw error.in_file(path.string());
+  if (model.ByteSizeLong() > static_cast<std::size_t>(INT32_MAX)) {
+    throw Error("model is larger than the 2 GiB protobuf limit").in_file(path.string());
   }
-  write_file_atomically(path, bytes);
+  // Serializing straight into the file avoids holding a second copy of a large model.
+  write_atomically(path, [&model](int fd) {
+    pb::io::FileOutputStream stream(fd, 1 << 20);
+    {
+      pb::io::CodedOutputStream coded(&stream);
+      coded.SetSerializationDeterministic(true);
+      model.SerializeWithCachedSizes(&coded);
+      if (coded.HadError()) return false;
+    }
+    return stream.Flush();
+  });
 }
 
 }  // namespace mlconv::spec

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,10 @@ struct LoadOptions {
   // Nesting of messages (pipelines in pipelines, loops in branches). Each level of
   // model/layer nesting costs about three protobuf levels.
   int max_recursion_depth = 200;
+  // Leave weight values larger than this many bytes in the file: blobs still
+  // report element type and count (spec/weights.h), but cannot be decoded.
+  // For tools that only describe a model; 0 loads everything.
+  std::size_t elide_weight_values_over = 0;
 };
 
 struct LoadedModel {
@@ -26,6 +31,7 @@ struct LoadedModel {
   std::string origin;                 // the file name or label used in messages
   std::uint64_t size_bytes = 0;       // serialized size as read
   std::vector<UnknownField> unknown;  // fields our schema does not know (not fatal)
+  bool weight_values_elided = false;  // loaded with LoadOptions::elide_weight_values_over
 };
 
 // Throws mlconv::Error naming `path` when the file is missing, empty, too large,
@@ -41,5 +47,9 @@ std::string serialize_model(const CoreML::Specification::Model& model);
 
 // Writes `bytes` to `path` atomically (temp file in the same directory + rename).
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes);
+// The same for output produced piece by piece: `write_body` writes to the temporary
+// file's descriptor and returns false on a write error (errno set). The temporary
+// file is removed when it fails or throws.
+void write_atomically(const std::filesystem::path& path, const std::function<bool(int fd)>& write_body);
 
 }  // namespace mlconv::spec

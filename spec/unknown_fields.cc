@@ -2,6 +2,8 @@
 
 #include <google/protobuf/unknown_field_set.h>
 
+#include "spec/weight_elision.h"
+
 namespace mlconv::spec {
 
 namespace pb = google::protobuf;
@@ -12,6 +14,7 @@ void walk(const pb::Message& message, const std::string& path, std::vector<Unkno
   const pb::Reflection* reflection = message.GetReflection();
   const pb::UnknownFieldSet& unknown = reflection->GetUnknownFields(message);
   for (int i = 0; i < unknown.field_count(); ++i) {
+    if (is_elision_marker(static_cast<std::uint32_t>(unknown.field(i).number()))) continue;  // ours, not the file's
     found.push_back({path, static_cast<std::uint32_t>(unknown.field(i).number())});
   }
   std::vector<const pb::FieldDescriptor*> fields;
