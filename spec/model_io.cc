@@ -118,6 +118,11 @@ void check_model(const cml::Model& model, const std::string& where) {
                 std::to_string(newest_known_spec_version) + ", " + std::string(os_for_spec_version(newest_known_spec_version)) +
                 ")");
   }
+  if (model.Type_case() == cml::Model::TYPE_NOT_SET) {
+    // Core ML cannot load a model without a type; it is also what a file cut at a field boundary looks like.
+    throw Error(where + "no model type is set (the file may be truncated); expected one of the " +
+                std::to_string(cml::Model::descriptor()->FindOneofByName("Type")->field_count()) + " Model.Type cases");
+  }
   if (const auto network = network_of(model)) {
     check_layer_list(network->layers, where, std::string(model_type_name(model)));
   } else if (const cml::Pipeline* pipeline = pipeline_of(model)) {

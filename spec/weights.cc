@@ -193,6 +193,7 @@ struct ChannelScale {
   const pb::RepeatedField<float>& scale;
   const pb::RepeatedField<float>& bias;
   std::uint64_t block;
+  std::uint64_t count;  // codes that carry values; the rest pad the last byte
 
   float apply(std::uint64_t index, float code) const {
     const std::uint64_t channels = static_cast<std::uint64_t>(std::max(scale.size(), bias.size()));
@@ -205,14 +206,20 @@ struct ChannelScale {
 
 ChannelScale channel_scale(const WeightBlob& blob, const cml::LinearQuantizationParams& linear) {
   const auto channels = static_cast<std::uint64_t>(std::max(linear.scale_size(), linear.bias_size()));
+  // Sub-byte codes are padded to whole bytes, so the stored code count can exceed
+  // the real one by less than a byte's worth; per-channel scales tell the real one.
+  std::uint64_t count = blob.count;
+  if (channels > 1 && blob.channel_block == 0 && count % channels != 0 && (count % channels) * blob.bits < 8) {
+    count -= count % channels;
+  }
   if ((linear.scale_size() > 1 && linear.bias_size() > 1 && linear.scale_size() != linear.bias_size()) ||
-      (channels > 1 && blob.count % channels != 0 && blob.channel_block == 0)) {
+      (channels > 1 && count % channels != 0 && blob.channel_block == 0)) {
     throw Error(blob.field + ": linear quantization has " + std::to_string(linear.scale_size()) + " scales and " +
                 std::to_string(linear.bias_size()) + " biases, which match no channel layout of " +
                 std::to_string(blob.count) + " values");
   }
-  const std::uint64_t block = blob.channel_block != 0 ? blob.channel_block : channels > 1 ? blob.count / channels : 1;
-  return ChannelScale{linear.scale(), linear.bias(), block == 0 ? 1 : block};
+  const std::uint64_t block = blob.channel_block != 0 ? blob.channel_block : channels > 1 ? count / channels : 1;
+  return ChannelScale{linear.scale(), linear.bias(), block == 0 ? 1 : block, count};
 }
 
 }  // namespace
@@ -263,8 +270,8 @@ std::vector<float> decode_weights(const WeightBlob& blob) {
     }
     case WeightStorage::linear_quantized: {
       const ChannelScale scale = channel_scale(blob, params.quantization().linearquantization());
-      values.resize(blob.count);
-      for (std::uint64_t i = 0; i < blob.count; ++i) {
+      values.resize(scale.count);
+      for (std::uint64_t i = 0; i < scale.count; ++i) {
         values[i] = scale.apply(i, static_cast<float>(read_code(params.rawvalue(), i, blob.bits)));
       }
       break;
