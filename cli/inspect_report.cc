@@ -96,7 +96,7 @@ ordered_json statistics_json(const spec::WeightBlob& blob) {
       blob.storage == spec::WeightStorage::ambiguous) {
     return nullptr;
   }
-  const spec::WeightStatistics stats = spec::weight_statistics(spec::decode_weights(blob));
+  const spec::WeightStatistics stats = spec::weight_statistics(blob);
   return {{"min", json_number(stats.min)}, {"max", json_number(stats.max)}, {"mean", json_number(stats.mean)},
           {"nan", stats.nan}, {"inf", stats.inf}};
 }

@@ -291,9 +291,12 @@ std::vector<float> decode_weights(const WeightBlob& blob) {
   return values;
 }
 
-WeightStatistics weight_statistics(const std::vector<float>& values) {
+namespace {
+
+template <typename Values>
+WeightStatistics statistics_of(const Values& values) {
   WeightStatistics stats;
-  stats.count = values.size();
+  stats.count = static_cast<std::uint64_t>(values.size());
   double sum = 0;
   std::uint64_t finite = 0;
   for (const float v : values) {
@@ -310,6 +313,16 @@ WeightStatistics weight_statistics(const std::vector<float>& values) {
   }
   if (finite > 0) stats.mean = sum / static_cast<double>(finite);
   return stats;
+}
+
+}  // namespace
+
+WeightStatistics weight_statistics(const std::vector<float>& values) { return statistics_of(values); }
+
+WeightStatistics weight_statistics(const WeightBlob& blob) {
+  // float32 values are read in place: a decoded copy of a 400 MB blob would double the memory.
+  if (blob.storage == WeightStorage::float32 && !blob.values_elided) return statistics_of(blob.params->floatvalue());
+  return statistics_of(decode_weights(blob));
 }
 
 }  // namespace mlconv::spec

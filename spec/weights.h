@@ -60,6 +60,8 @@ struct WeightStatistics {
 };
 
 WeightStatistics weight_statistics(const std::vector<float>& values);
+// Statistics of a blob's decoded values; throws like decode_weights.
+WeightStatistics weight_statistics(const WeightBlob& blob);
 
 // IEEE 754 binary16 to binary32, exact for every input including subnormals, inf and NaN.
 float half_to_float(std::uint16_t half);

@@ -409,7 +409,7 @@ TEST_CASE("weights: statistics count NaN and infinity apart from the finite valu
   CHECK(std::isnan(no_finite.max));
   CHECK(std::isnan(no_finite.mean));
 
-  const auto empty = mlconv::spec::weight_statistics({});
+  const auto empty = mlconv::spec::weight_statistics(std::vector<float>{});
   CHECK(empty.count == 0);
   CHECK(std::isnan(empty.mean));
 
