@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   static constexpr CommandRegistration commands[] = {
       register_inspect_command,
       register_dump_command,
+      register_validate_command,
   };
   configure_logging(0);
   const std::vector<std::string> args(argv, argv + argc);
