@@ -9,6 +9,7 @@
 #include "spec/error.h"
 #include "spec/model_io.h"
 #include "spec/validation/validator.h"
+#include "tests/spec/validation/validation_builders.h"
 #include "tests/support/test_support.h"
 
 namespace mlconv::test {
@@ -17,29 +18,7 @@ namespace {
 namespace cml = CoreML::Specification;
 using spec::validation::Finding;
 using spec::validation::Severity;
-
-cml::FeatureDescription* add_array(google::protobuf::RepeatedPtrField<cml::FeatureDescription>* features,
-                                   const std::string& name) {
-  cml::FeatureDescription* feature = features->Add();
-  feature->set_name(name);
-  feature->mutable_type()->mutable_multiarraytype()->add_shape(3);
-  feature->mutable_type()->mutable_multiarraytype()->set_datatype(cml::ArrayFeatureType::FLOAT32);
-  return feature;
-}
-
-// A valid spec-1 network: input 'x' -> relu -> output 'y'.
-cml::Model network_model() {
-  cml::Model model;
-  model.set_specificationversion(1);
-  add_array(model.mutable_description()->mutable_input(), "x");
-  add_array(model.mutable_description()->mutable_output(), "y");
-  cml::NeuralNetworkLayer* layer = model.mutable_neuralnetwork()->add_layers();
-  layer->set_name("relu");
-  layer->add_input("x");
-  layer->add_output("y");
-  layer->mutable_activation()->mutable_relu();
-  return model;
-}
+using namespace validation_builders;
 
 // A valid classifier: 'x' -> softmax -> 'probs', labels a and b, outputs 'label' and 'labelProbability'.
 cml::Model classifier_model() {
@@ -64,17 +43,6 @@ cml::Model classifier_model() {
   layer->add_output("probs");
   layer->mutable_softmax();
   return model;
-}
-
-// The one finding with `code`; fails the test when there is none or more than one.
-Finding only(const std::vector<Finding>& findings, std::string_view code) {
-  const auto n = std::count_if(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
-  REQUIRE_MESSAGE(n == 1, "expected one finding " << code << ", got " << n);
-  return *std::find_if(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
-}
-
-bool has(const std::vector<Finding>& findings, std::string_view code) {
-  return std::any_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
 }
 
 }  // namespace

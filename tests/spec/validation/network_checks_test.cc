@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "spec/validation/validator.h"
+#include "tests/spec/validation/validation_builders.h"
 
 namespace mlconv::test {
 namespace {
@@ -14,33 +15,7 @@ namespace {
 namespace cml = CoreML::Specification;
 using spec::validation::Finding;
 using spec::validation::Severity;
-
-void add_array(google::protobuf::RepeatedPtrField<cml::FeatureDescription>* features, const std::string& name) {
-  cml::FeatureDescription* feature = features->Add();
-  feature->set_name(name);
-  feature->mutable_type()->mutable_multiarraytype()->add_shape(3);
-  feature->mutable_type()->mutable_multiarraytype()->set_datatype(cml::ArrayFeatureType::FLOAT32);
-}
-
-cml::NeuralNetworkLayer* add_relu(google::protobuf::RepeatedPtrField<cml::NeuralNetworkLayer>* layers,
-                                  const std::string& name, const std::string& input, const std::string& output) {
-  cml::NeuralNetworkLayer* layer = layers->Add();
-  layer->set_name(name);
-  layer->add_input(input);
-  layer->add_output(output);
-  layer->mutable_activation()->mutable_relu();
-  return layer;
-}
-
-// A valid network of the given version: input 'x' -> relu -> output 'y'.
-cml::Model network_model(int version = 1) {
-  cml::Model model;
-  model.set_specificationversion(version);
-  add_array(model.mutable_description()->mutable_input(), "x");
-  add_array(model.mutable_description()->mutable_output(), "y");
-  add_relu(model.mutable_neuralnetwork()->mutable_layers(), "relu", "x", "y");
-  return model;
-}
+using namespace validation_builders;
 
 cml::NeuralNetworkLayer& layer0(cml::Model& model) { return *model.mutable_neuralnetwork()->mutable_layers(0); }
 
@@ -53,16 +28,6 @@ cml::Model weights_model(const std::function<void(cml::WeightParams&)>& set_weig
   layer.mutable_innerproduct()->set_outputchannels(3);
   set_weights(*layer.mutable_innerproduct()->mutable_weights());
   return model;
-}
-
-Finding only(const std::vector<Finding>& findings, std::string_view code) {
-  const auto n = std::count_if(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
-  REQUIRE_MESSAGE(n == 1, "expected one finding " << code << ", got " << n);
-  return *std::find_if(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
-}
-
-bool has(const std::vector<Finding>& findings, std::string_view code) {
-  return std::any_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.code == code; });
 }
 
 std::vector<Finding> validate(const cml::Model& model) { return spec::validation::validate_model(model); }
