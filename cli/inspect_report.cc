@@ -127,10 +127,6 @@ ordered_json weights_json(const cml::NeuralNetworkLayer& layer, Totals& totals, 
 ordered_json layers_json(const pb::RepeatedPtrField<cml::NeuralNetworkLayer>& layers, Totals& totals,
                          const InspectOptions& options);
 
-ordered_json subnetwork_json(const cml::NeuralNetwork& network, Totals& totals, const InspectOptions& options) {
-  return {{"layers", layers_json(network.layers(), totals, options)}};
-}
-
 ordered_json layer_json(const cml::NeuralNetworkLayer& layer, int index, Totals& totals, const InspectOptions& options) {
   const std::string type(spec::layer_type_name(layer));
   ordered_json out;
@@ -163,15 +159,11 @@ ordered_json layer_json(const cml::NeuralNetworkLayer& layer, int index, Totals&
     for (const auto& weight : out["weights"]) blobs.push_back({{"elementType", weight["elementType"]}, {"count", weight["count"]}});
     use.usages.push_back({{"layer", layer.name()}, {"description", custom.description()}, {"parameters", parameters},
                           {"weights", std::move(blobs)}});
-  } else if (layer.has_loop()) {
-    ordered_json networks;
-    if (layer.loop().has_conditionnetwork()) networks["conditionNetwork"] = subnetwork_json(layer.loop().conditionnetwork(), totals, options);
-    if (layer.loop().has_bodynetwork()) networks["bodyNetwork"] = subnetwork_json(layer.loop().bodynetwork(), totals, options);
-    out["subnetworks"] = std::move(networks);
-  } else if (layer.has_branch()) {
-    ordered_json networks;
-    if (layer.branch().has_ifbranch()) networks["ifBranch"] = subnetwork_json(layer.branch().ifbranch(), totals, options);
-    if (layer.branch().has_elsebranch()) networks["elseBranch"] = subnetwork_json(layer.branch().elsebranch(), totals, options);
+  } else if (layer.has_loop() || layer.has_branch()) {
+    ordered_json networks = ordered_json::object();
+    for (const spec::SubNetwork& sub : spec::sub_networks(layer)) {
+      networks[std::string(sub.field)] = {{"layers", layers_json(sub.network->layers(), totals, options)}};
+    }
     out["subnetworks"] = std::move(networks);
   }
   return out;

@@ -93,18 +93,7 @@ void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage
                                      " layer types of NeuralNetwork.proto";
     throw Error(message);
   }
-  switch (layer.layer_case()) {
-    case cml::NeuralNetworkLayer::kLoop:
-      check_layer_list(layer.loop().conditionnetwork().layers(), stage, network);
-      check_layer_list(layer.loop().bodynetwork().layers(), stage, network);
-      break;
-    case cml::NeuralNetworkLayer::kBranch:
-      check_layer_list(layer.branch().ifbranch().layers(), stage, network);
-      check_layer_list(layer.branch().elsebranch().layers(), stage, network);
-      break;
-    default:
-      break;
-  }
+  for (const SubNetwork& sub : sub_networks(layer)) check_layer_list(sub.network->layers(), stage, network);
 }
 
 void check_model(const cml::Model& model, const std::string& where) {

@@ -24,6 +24,18 @@ std::optional<NetworkView> network_of(const cml::Model& model) {
   }
 }
 
+std::vector<SubNetwork> sub_networks(const cml::NeuralNetworkLayer& layer) {
+  std::vector<SubNetwork> subs;
+  if (layer.has_loop()) {
+    if (layer.loop().has_conditionnetwork()) subs.push_back({"conditionNetwork", &layer.loop().conditionnetwork()});
+    if (layer.loop().has_bodynetwork()) subs.push_back({"bodyNetwork", &layer.loop().bodynetwork()});
+  } else if (layer.has_branch()) {
+    if (layer.branch().has_ifbranch()) subs.push_back({"ifBranch", &layer.branch().ifbranch()});
+    if (layer.branch().has_elsebranch()) subs.push_back({"elseBranch", &layer.branch().elsebranch()});
+  }
+  return subs;
+}
+
 const cml::Pipeline* pipeline_of(const cml::Model& model) {
   switch (model.Type_case()) {
     case cml::Model::kPipeline: return &model.pipeline();

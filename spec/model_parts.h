@@ -4,6 +4,8 @@
 #pragma once
 
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "Model.pb.h"
 
@@ -19,6 +21,15 @@ struct NetworkView {
 
 // The network of a neuralNetwork, neuralNetworkClassifier or neuralNetworkRegressor model.
 std::optional<NetworkView> network_of(const CoreML::Specification::Model& model);
+
+// A network nested in a loop or branch layer, named by its field.
+struct SubNetwork {
+  std::string_view field;  // "conditionNetwork", "bodyNetwork", "ifBranch", "elseBranch"
+  const CoreML::Specification::NeuralNetwork* network;
+};
+
+// The sub-networks a loop or branch layer holds (only those that are set); none for other layers.
+std::vector<SubNetwork> sub_networks(const CoreML::Specification::NeuralNetworkLayer& layer);
 
 // The pipeline of a pipeline, pipelineClassifier or pipelineRegressor model; null otherwise.
 const CoreML::Specification::Pipeline* pipeline_of(const CoreML::Specification::Model& model);

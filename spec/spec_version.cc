@@ -301,12 +301,8 @@ void layer_requirements(const Layer& layer, const std::string& scope, Requiremen
   if (layer.isupdatable()) require(out, ios13, where, "updatable layers");
   weight_requirements(layer, where, out);
 
-  if (layer.has_loop()) {
-    network_layer_requirements(layer.loop().conditionnetwork().layers(), where + " condition", out);
-    network_layer_requirements(layer.loop().bodynetwork().layers(), where + " body", out);
-  } else if (layer.has_branch()) {
-    network_layer_requirements(layer.branch().ifbranch().layers(), where + " if", out);
-    network_layer_requirements(layer.branch().elsebranch().layers(), where + " else", out);
+  for (const SubNetwork& sub : sub_networks(layer)) {
+    network_layer_requirements(sub.network->layers(), where + ", " + std::string(sub.field), out);
   }
 }
 

@@ -14,18 +14,6 @@ std::string layer_where(const cml::NeuralNetworkLayer& layer, int index) {
   return describe_named("layer", layer.name(), type);
 }
 
-std::vector<SubNetwork> sub_networks(const cml::NeuralNetworkLayer& layer) {
-  std::vector<SubNetwork> subs;
-  if (layer.has_loop()) {
-    if (layer.loop().has_conditionnetwork()) subs.push_back({"conditionNetwork", &layer.loop().conditionnetwork()});
-    if (layer.loop().has_bodynetwork()) subs.push_back({"bodyNetwork", &layer.loop().bodynetwork()});
-  } else if (layer.has_branch()) {
-    if (layer.branch().has_ifbranch()) subs.push_back({"ifBranch", &layer.branch().ifbranch()});
-    if (layer.branch().has_elsebranch()) subs.push_back({"elseBranch", &layer.branch().elsebranch()});
-  }
-  return subs;
-}
-
 namespace {
 
 void walk(const Layers& layers, const std::string& outer, const LayerVisitor& visit) {

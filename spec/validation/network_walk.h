@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "Model.pb.h"
+#include "spec/model_parts.h"
 
 namespace mlconv::spec::validation {
 
@@ -16,14 +17,6 @@ using Layers = google::protobuf::RepeatedPtrField<CoreML::Specification::NeuralN
 
 // "layer 'conv1' (convolution)"; an unnamed layer is "layer #3 (convolution)" by its index.
 std::string layer_where(const CoreML::Specification::NeuralNetworkLayer& layer, int index);
-
-struct SubNetwork {
-  std::string_view field;  // "conditionNetwork", "bodyNetwork", "ifBranch", "elseBranch"
-  const CoreML::Specification::NeuralNetwork* network;
-};
-
-// The sub-networks a loop or branch layer holds (only those that are set); none for other layers.
-std::vector<SubNetwork> sub_networks(const CoreML::Specification::NeuralNetworkLayer& layer);
 
 using LayerVisitor = std::function<void(const std::string& where, const CoreML::Specification::NeuralNetworkLayer& layer)>;
 

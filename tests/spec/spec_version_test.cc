@@ -258,7 +258,7 @@ TEST_CASE("spec version: an ND layer in a loop body inside a pipeline is found a
   INFO("requirements:" << listing(requirements));
   CHECK(minimum_spec_version(pipeline_model) == 4);
   CHECK(has(requirements, 4, "pipeline model 1 'net': layer 'loop1' (loop)", "the 'loop' layer"));
-  CHECK(has(requirements, 4, "pipeline model 1 'net': layer 'loop1' (loop) body: layer 'mm' (batchedMatmul)",
+  CHECK(has(requirements, 4, "pipeline model 1 'net': layer 'loop1' (loop), bodyNetwork: layer 'mm' (batchedMatmul)",
             "the 'batchedMatmul' layer"));
   CHECK(requirements.size() == 2);
 }
@@ -272,9 +272,9 @@ TEST_CASE("spec version: sub-networks are walked in every pipeline kind, with or
     auto* branch = add_layer(*stage, "br")->mutable_branch();
     add_layer(branch->mutable_ifbranch()->mutable_layers(), "copy")->mutable_copy();
     add_layer(branch->mutable_elsebranch()->mutable_layers(), "oh")->mutable_onehot();
-    check_needs(model, 5, "pipeline model 0: layer 'br' (branch) else: layer 'oh' (oneHot)",
+    check_needs(model, 5, "pipeline model 0: layer 'br' (branch), elseBranch: layer 'oh' (oneHot)",
                 "the 'oneHot' layer");
-    CHECK(has(version_requirements(model), 4, "pipeline model 0: layer 'br' (branch) if: layer 'copy' (copy)",
+    CHECK(has(version_requirements(model), 4, "pipeline model 0: layer 'br' (branch), ifBranch: layer 'copy' (copy)",
               "the 'copy' layer"));
   }
   SUBCASE("float16 weights in a loop's condition network of a nested pipeline regressor") {
@@ -291,7 +291,7 @@ TEST_CASE("spec version: sub-networks are walked in every pipeline kind, with or
     auto* scale = add_layer(loop->mutable_conditionnetwork()->mutable_layers(), "s")->mutable_scale();
     scale->mutable_scale()->set_float16value(std::string(2, '\0'));
     const std::string where =
-        "pipeline model 0 'outer': pipeline model 0: layer 'loop' (loop) condition: layer 's' (scale)";
+        "pipeline model 0 'outer': pipeline model 0: layer 'loop' (loop), conditionNetwork: layer 's' (scale)";
     CHECK(has(version_requirements(model), 2, where, "float16 weights"));
     CHECK(minimum_spec_version(model) == 4);
   }
