@@ -54,87 +54,70 @@ std::string element_type_name(const WeightBlob& blob) {
 
 namespace {
 
-// The same classification from a marker left by a load without values.
-WeightBlob classify_elided(const cml::WeightParams& params, const ElidedValue& elided, WeightBlob blob) {
-  blob.values_elided = true;
-  blob.bytes = elided.bytes;
-  const auto& quantization = params.quantization();
-  const auto bits = static_cast<unsigned>(std::min<std::uint64_t>(quantization.numberofbits(), 64));
-  switch (elided.field_number) {
+// Storage kind, bits and element count from which value field holds the data
+// and how many bytes it has; the same whether the bytes were loaded or elided.
+void describe_value(const cml::WeightParams& params, std::uint32_t field_number, std::uint64_t bytes, WeightBlob& blob) {
+  blob.bytes = bytes;
+  switch (field_number) {
     case cml::WeightParams::kFloatValueFieldNumber:
       blob.storage = WeightStorage::float32;
       blob.bits = 32;
-      blob.count = elided.bytes / 4;  // packed fixed32
-      break;
+      blob.count = bytes / 4;  // packed fixed32
+      return;
     case cml::WeightParams::kFloat16ValueFieldNumber:
       blob.storage = WeightStorage::float16;
       blob.bits = 16;
-      blob.count = elided.bytes / 2;
-      break;
+      blob.count = bytes / 2;
+      return;
     case cml::WeightParams::kInt8RawValueFieldNumber:
       blob.storage = WeightStorage::int8;
       blob.bits = 8;
-      blob.count = elided.bytes;
-      break;
-    default:
+      blob.count = bytes;
+      return;
+    default: {
+      const auto& quantization = params.quantization();
+      const auto bits = static_cast<unsigned>(std::min<std::uint64_t>(quantization.numberofbits(), 64));
       if (params.has_quantization() && bits >= 1 && bits <= 8 &&
           quantization.QuantizationType_case() != cml::QuantizationParams::QUANTIZATIONTYPE_NOT_SET) {
         blob.storage = quantization.has_linearquantization() ? WeightStorage::linear_quantized : WeightStorage::lut_quantized;
         blob.bits = bits;
-        blob.count = elided.bytes * 8 / bits;
+        blob.count = bytes * 8 / bits;  // codes are bit-packed; the last byte may be padding
       } else {
         blob.storage = WeightStorage::raw_bytes;
         blob.bits = 8;
-        blob.count = elided.bytes;
+        blob.count = bytes;
       }
+    }
   }
-  const int stored_too = (params.floatvalue_size() > 0) + !params.float16value().empty() + !params.rawvalue().empty() +
-                         !params.int8rawvalue().empty();
-  if (stored_too > 0) blob.storage = WeightStorage::ambiguous;
-  return blob;
 }
 
 WeightBlob classify(const cml::WeightParams& params, std::string field) {
   WeightBlob blob;
   blob.field = std::move(field);
   blob.params = &params;
-  if (const auto elided = elided_value(params)) return classify_elided(params, *elided, std::move(blob));
-  const int stored = (params.floatvalue_size() > 0) + !params.float16value().empty() + !params.rawvalue().empty() +
-                     !params.int8rawvalue().empty();
-  if (stored > 1) {
-    blob.storage = WeightStorage::ambiguous;
-    blob.bytes = params.floatvalue_size() * 4ULL + params.float16value().size() + params.rawvalue().size() +
-                 params.int8rawvalue().size();
-    return blob;
+  const std::pair<std::uint32_t, std::uint64_t> loaded[] = {
+      {cml::WeightParams::kFloatValueFieldNumber, params.floatvalue_size() * 4ULL},
+      {cml::WeightParams::kFloat16ValueFieldNumber, params.float16value().size()},
+      {cml::WeightParams::kRawValueFieldNumber, params.rawvalue().size()},
+      {cml::WeightParams::kInt8RawValueFieldNumber, params.int8rawvalue().size()},
+  };
+  int stored = 0;
+  std::uint64_t total_bytes = 0;
+  for (const auto& [number, bytes] : loaded) {
+    if (bytes == 0) continue;
+    ++stored;
+    total_bytes += bytes;
+    describe_value(params, number, bytes, blob);
   }
-  if (params.floatvalue_size() > 0) {
-    blob.storage = WeightStorage::float32;
-    blob.bits = 32;
-    blob.count = static_cast<std::uint64_t>(params.floatvalue_size());
-    blob.bytes = blob.count * 4;
-  } else if (!params.float16value().empty()) {
-    blob.storage = WeightStorage::float16;
-    blob.bits = 16;
-    blob.bytes = params.float16value().size();
-    blob.count = blob.bytes / 2;
-  } else if (!params.int8rawvalue().empty()) {
-    blob.storage = WeightStorage::int8;
-    blob.bits = 8;
-    blob.bytes = blob.count = params.int8rawvalue().size();
-  } else if (!params.rawvalue().empty()) {
-    blob.bytes = params.rawvalue().size();
-    const auto& quantization = params.quantization();
-    const auto bits = static_cast<unsigned>(std::min<std::uint64_t>(quantization.numberofbits(), 64));
-    if (params.has_quantization() && bits >= 1 && bits <= 8 &&
-        quantization.QuantizationType_case() != cml::QuantizationParams::QUANTIZATIONTYPE_NOT_SET) {
-      blob.storage = quantization.has_linearquantization() ? WeightStorage::linear_quantized : WeightStorage::lut_quantized;
-      blob.bits = bits;
-      blob.count = blob.bytes * 8 / bits;  // codes are bit-packed; the last byte may be padding
-    } else {
-      blob.storage = WeightStorage::raw_bytes;
-      blob.bits = 8;
-      blob.count = blob.bytes;
-    }
+  if (const auto elided = elided_value(params)) {
+    blob.values_elided = true;
+    ++stored;
+    total_bytes += elided->bytes;
+    describe_value(params, elided->field_number, elided->bytes, blob);
+  }
+  if (stored > 1) {
+    // Core ML rejects a blob with two storages; say so rather than pick one.
+    blob = WeightBlob{blob.field, &params, WeightStorage::ambiguous, 0, 0, total_bytes, 0, blob.values_elided};
   }
   return blob;
 }
