@@ -1,0 +1,65 @@
+// The contract between the network runner and a layer kernel. A kernel is made
+// once per layer when the model is loaded (prepare: read parameters, check
+// them, dequantize and pack weights) and then only computes in run().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "NeuralNetwork.pb.h"
+#include "executor/parallel.h"
+#include "executor/tensor.h"
+
+namespace mlconv::exec {
+
+using Layer = CoreML::Specification::NeuralNetworkLayer;
+
+class Environment;
+class KernelRegistry;
+class Network;
+
+// How multi-array inputs were placed into blobs (NeuralNetworkMultiArrayShapeMapping).
+// With rank5, every blob is [Seq, Batch, C, H, W]; with exact, blobs have any rank.
+// Classic (spec 1-3) layers work on the last three axes as [C, H, W] either way.
+enum class ShapeMapping { rank5, exact };
+
+struct BuildContext {
+  ShapeMapping array_mapping = ShapeMapping::rank5;
+  const KernelRegistry* kernels = nullptr;
+  // Compiles a loop or branch body with this same context; `where` names it in errors.
+  std::function<std::unique_ptr<Network>(const CoreML::Specification::NeuralNetwork& body, const std::string& where)>
+      compile_network;
+};
+
+// Set by loopBreak / loopContinue; the network runner stops the current body and the loop kernel acts on it.
+enum class LoopSignal { none, break_loop, continue_loop };
+
+struct RunContext {
+  ThreadPool* pool = nullptr;
+  Environment* blobs = nullptr;   // every blob by name, for control-flow kernels
+  std::uint64_t seed = 0;         // random layers with seed -1 draw from this
+  std::uint64_t max_loop_iterations = 1'000'000;
+  LoopSignal loop_signal = LoopSignal::none;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Output tensors arrive with unspecified shape and values; run() sets both
+  // (Tensor::resize/assign). Inputs never alias outputs. Errors are thrown as
+  // mlconv::Error; the runner adds the layer's name and type.
+  virtual void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) = 0;
+};
+
+using KernelFactory = std::unique_ptr<Kernel> (*)(const Layer& layer, const BuildContext& ctx);
+
+// Custom layers are found by className; `provider` names the plugin in messages.
+struct CustomLayerFactory {
+  std::string provider;
+  std::function<std::unique_ptr<Kernel>(const Layer& layer, const BuildContext& ctx)> make;
+};
+
+}  // namespace mlconv::exec

@@ -1,0 +1,8 @@
+// Kernels of the convolution family. (Being filled in: see kernel_registry.h.)
+#include "executor/kernel_registry.h"
+
+namespace mlconv::exec {
+
+void register_convolution_kernels(KernelRegistry& /*registry*/) {}
+
+}  // namespace mlconv::exec

@@ -1,0 +1,8 @@
+// Kernels of the reduction family. (Being filled in: see kernel_registry.h.)
+#include "executor/kernel_registry.h"
+
+namespace mlconv::exec {
+
+void register_reduction_kernels(KernelRegistry& /*registry*/) {}
+
+}  // namespace mlconv::exec

@@ -1,0 +1,67 @@
+#include "executor/layer_weights.h"
+
+#include <cmath>
+#include <string>
+
+#include "spec/error.h"
+
+namespace mlconv::exec {
+
+namespace {
+
+void reject_non_finite(const std::vector<float>& values, std::string_view field) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i]))
+      throw Error("weights '" + std::string(field) + "' hold " + (std::isnan(values[i]) ? "NaN" : "infinity") +
+                  " at element " + std::to_string(i) + "; the model's weights are corrupt");
+  }
+}
+
+}  // namespace
+
+LayerWeights::LayerWeights(const Layer& layer) : blobs_(spec::layer_weights(layer)) {}
+
+const spec::WeightBlob* LayerWeights::find(std::string_view field) const {
+  for (const spec::WeightBlob& blob : blobs_)
+    if (blob.field == field) return &blob;
+  return nullptr;
+}
+
+bool LayerWeights::has(std::string_view field) const {
+  const spec::WeightBlob* blob = find(field);
+  return blob != nullptr && blob->storage != spec::WeightStorage::empty;
+}
+
+std::vector<float> LayerWeights::get(std::string_view field, std::int64_t expected_count) const {
+  const spec::WeightBlob* blob = find(field);
+  if (blob == nullptr || blob->storage == spec::WeightStorage::empty)
+    throw Error("weights '" + std::string(field) + "' are missing");
+  std::vector<float> values;
+  try {
+    values = spec::decode_weights(*blob);
+  } catch (Error& error) {
+    throw error.within("weights '" + std::string(field) + "'");
+  }
+  if (expected_count >= 0 && static_cast<std::int64_t>(values.size()) != expected_count)
+    throw Error("weights '" + std::string(field) + "' hold " + std::to_string(values.size()) + " values; expected " +
+                std::to_string(expected_count));
+  reject_non_finite(values, field);
+  return values;
+}
+
+std::vector<float> LayerWeights::get_optional(std::string_view field, std::int64_t expected_count) const {
+  if (!has(field)) return {};
+  return get(field, expected_count);
+}
+
+std::vector<float> decode_weight_params(const CoreML::Specification::WeightParams& params, std::string_view field) {
+  // A throwaway layer lets the spec decoder classify the storage the same way as for any layer.
+  Layer holder;
+  *holder.mutable_custom()->add_weights() = params;
+  LayerWeights weights(holder);
+  std::vector<float> values = weights.get_optional("weights[0]");
+  reject_non_finite(values, field);
+  return values;
+}
+
+}  // namespace mlconv::exec

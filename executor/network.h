@@ -1,0 +1,69 @@
+// A compiled neural network: one kernel per layer, in the model's order, plus
+// the bookkeeping to free each blob after its last reader. Loop and branch
+// bodies compile to nested Networks that share the enclosing blob Environment.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "NeuralNetwork.pb.h"
+#include "executor/kernel.h"
+
+namespace mlconv::exec {
+
+// Blobs by name. Freed tensors go to a pool so the next layer reuses their
+// memory instead of touching fresh pages.
+class Environment {
+ public:
+  [[nodiscard]] const Tensor* find(const std::string& name) const;
+  [[nodiscard]] Tensor* find(const std::string& name);
+  void put(const std::string& name, Tensor tensor);
+  void release(const std::string& name);
+  [[nodiscard]] Tensor take_spare();
+  [[nodiscard]] std::vector<std::string> names() const;
+
+ private:
+  std::unordered_map<std::string, Tensor> blobs_;
+  std::vector<Tensor> spares_;
+};
+
+// Called after each layer ran: the layer, its position label ("layer 'x' (relu)"), the seconds it took.
+using LayerObserver = std::function<void(const Layer& layer, const Environment& blobs, double seconds)>;
+
+class Network {
+ public:
+  using Layers = google::protobuf::RepeatedPtrField<Layer>;
+
+  // Makes every kernel. `where` prefixes locations in errors ("" for the top
+  // level, "layer 'loop1' (loop), bodyNetwork" for a body). `keep` names blobs
+  // that must survive the run (the model's outputs); other blobs are freed
+  // after their last reader, except in nested bodies, which free nothing.
+  Network(const Layers& layers, const BuildContext& ctx, std::string where, std::set<std::string> keep,
+          bool free_dead_blobs);
+
+  // Runs every layer in order on `ctx.blobs`; stops early when a loopBreak/loopContinue fires.
+  void run(RunContext& ctx) const;
+
+  void set_observer(LayerObserver observer) { observer_ = std::move(observer); }
+  [[nodiscard]] std::size_t layer_count() const { return steps_.size(); }
+
+ private:
+  struct Step {
+    const Layer* layer;
+    std::string where;
+    std::unique_ptr<Kernel> kernel;
+    std::vector<std::string> release_after;  // blobs whose last reader this is
+  };
+  std::vector<Step> steps_;
+  LayerObserver observer_;
+};
+
+// Every blob name a layer reads, including those read inside its sub-networks.
+std::set<std::string> blobs_read_by(const Layer& layer);
+
+}  // namespace mlconv::exec

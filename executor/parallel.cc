@@ -1,0 +1,102 @@
+#include "executor/parallel.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace mlconv::exec {
+
+namespace {
+// A body that calls parallel_for again runs the inner loop inline: the pool
+// has one job slot, and the outer loop already occupies every thread.
+thread_local bool inside_parallel_body = false;
+
+struct ParallelBodyScope {
+  bool previous = inside_parallel_body;
+  ParallelBodyScope() { inside_parallel_body = true; }
+  ~ParallelBodyScope() { inside_parallel_body = previous; }
+};
+}  // namespace
+
+ThreadPool::ThreadPool(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& worker : workers_) worker.join();
+}
+
+// Takes the next chunk of the current job, runs it, and reports whether there was one.
+bool ThreadPool::run_one_chunk() {
+  std::unique_lock lock(mutex_);
+  if (body_ == nullptr || next_ >= count_) return false;
+  const std::int64_t begin = next_;
+  const std::int64_t end = std::min(count_, begin + chunk_);
+  next_ = end;
+  const auto* body = body_;
+  lock.unlock();
+  std::exception_ptr failure;
+  try {
+    ParallelBodyScope scope;
+    (*body)(begin, end);
+  } catch (...) {
+    failure = std::current_exception();
+  }
+  lock.lock();
+  if (failure && !failure_) failure_ = failure;
+  if (--unfinished_ == 0) done_.notify_all();
+  return true;
+}
+
+void ThreadPool::work() {
+  std::uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && body_ != nullptr && next_ < count_); });
+      if (stopping_) return;
+      seen = generation_;
+    }
+    while (run_one_chunk()) {
+    }
+  }
+}
+
+void ThreadPool::parallel_for(std::int64_t count, std::int64_t min_chunk,
+                              const std::function<void(std::int64_t, std::int64_t)>& body) {
+  if (count <= 0) return;
+  min_chunk = std::max<std::int64_t>(1, min_chunk);
+  const std::int64_t threads = size();
+  if (threads == 1 || count <= min_chunk || inside_parallel_body) {
+    body(0, count);
+    return;
+  }
+  // A few chunks per thread balance uneven work without much queueing.
+  const std::int64_t chunk = std::max(min_chunk, (count + threads * 4 - 1) / (threads * 4));
+  {
+    std::lock_guard lock(mutex_);
+    body_ = &body;
+    count_ = count;
+    chunk_ = chunk;
+    next_ = 0;
+    unfinished_ = (count + chunk - 1) / chunk;
+    failure_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  while (run_one_chunk()) {
+  }
+  std::unique_lock lock(mutex_);
+  done_.wait(lock, [&] { return unfinished_ == 0; });
+  body_ = nullptr;
+  std::exception_ptr failure = std::exchange(failure_, nullptr);
+  lock.unlock();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace mlconv::exec
