@@ -7,7 +7,10 @@ packages=(
   cmake g++ make pkg-config
   libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libspdlog-dev doctest-dev
+  libeigen3-dev libstb-dev  # the executor's GEMM; image decoding for `run`
+  libonnx-dev  # the converter's ONNX frontend (protobuf model, checker, shape inference)
   python3-jsonschema  # validates inspect's JSON against schemas/ in the test suite
+  python3-numpy python3-onnx  # test fixtures and the ONNX backend conformance cases
 )
 
 missing=()
