@@ -1,0 +1,58 @@
+// Runs a whole model: checks and converts the inputs the model declares,
+// applies image preprocessing, runs the network (or each model of a
+// pipeline), and turns blobs back into the declared outputs, including a
+// classifier's predicted label and probability dictionary.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "Model.pb.h"
+#include "executor/features.h"
+#include "executor/kernel_registry.h"
+#include "executor/network.h"
+
+namespace mlconv::exec {
+
+struct PredictorOptions {
+  const KernelRegistry* kernels = nullptr;  // built-in kernels plus any plugins; required
+  int threads = 0;                          // 0: every hardware thread
+  std::uint64_t seed = 0;                   // for random layers without a seed of their own
+  std::uint64_t max_loop_iterations = 1'000'000;
+};
+
+class Predictor {
+ public:
+  // Compiles every network of the model (kernels made, weights decoded). The
+  // model must outlive the Predictor. Throws mlconv::Error for a model type
+  // that cannot run here or a layer without a kernel.
+  Predictor(const CoreML::Specification::Model& model, const PredictorOptions& options);
+  ~Predictor();
+  Predictor(const Predictor&) = delete;
+  Predictor& operator=(const Predictor&) = delete;
+
+  // Checks `inputs` against the model's description (names, kinds, shapes,
+  // image sizes) and runs. Optional array inputs that are missing are filled
+  // with their declared default value (0 unless the model says otherwise).
+  FeatureMap predict(const FeatureMap& inputs);
+
+  // Called after every layer of every top-level network (not inside loop bodies).
+  void set_layer_observer(const LayerObserver& observer);
+
+  class Stage;
+
+ private:
+  const CoreML::Specification::Model& model_;
+  ThreadPool pool_;
+  PredictorOptions options_;
+  std::unique_ptr<Stage> root_;
+};
+
+// The accepted shape of an array input, checked against a given one; throws
+// an Error that names the input, the given shape and what the model accepts.
+void check_array_input_shape(const CoreML::Specification::FeatureDescription& input, const Shape& given);
+
+// "MultiArray (Float32 3 × 224 × 224)"-style description of a declared feature, for messages.
+std::string describe_feature_type(const CoreML::Specification::FeatureType& type);
+
+}  // namespace mlconv::exec
