@@ -137,8 +137,10 @@ constexpr LayerGeneration layer_generations[] = {
     {ios13, ios13_layers}, {ios14, ios14_layers},
 };
 
+}  // namespace
+
 // 0 for LAYER_NOT_SET: an empty layer is a validation problem, not a version one.
-int version_of_layer_case(Layer::LayerCase layer_case) {
+int spec_version_of_layer_case(Layer::LayerCase layer_case) {
   static const std::unordered_map<int, int> version_by_case = [] {
     std::unordered_map<int, int> table;
     for (const LayerGeneration& generation : layer_generations) {
@@ -149,6 +151,8 @@ int version_of_layer_case(Layer::LayerCase layer_case) {
   const auto found = version_by_case.find(layer_case);
   return found == version_by_case.end() ? 0 : found->second;
 }
+
+namespace {
 
 // ---- Model types by the release that introduced them (all others date from iOS 11) ----
 
@@ -294,7 +298,7 @@ void layer_requirements(const Layer& layer, const std::string& scope, Requiremen
   const std::string_view type = layer_type_name(layer);
   const std::string where = nested(scope, describe_named("layer", layer.name(), type));
 
-  const int case_version = version_of_layer_case(layer.layer_case());
+  const int case_version = spec_version_of_layer_case(layer.layer_case());
   require(out, case_version, where,
           layer.layer_case() == Layer::kCustom ? std::string("custom layers") : "the " + quoted(type) + " layer");
   layer_option_requirements(layer, where, out);

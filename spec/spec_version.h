@@ -29,6 +29,9 @@ struct VersionRequirement {
 // training, model types, walking pipelines and loop/branch sub-networks.
 std::vector<VersionRequirement> version_requirements(const CoreML::Specification::Model& model);
 
+// The specificationVersion that introduced a layer type (1 for iOS 11 layers; 0 for LAYER_NOT_SET).
+int spec_version_of_layer_case(CoreML::Specification::NeuralNetworkLayer::LayerCase layer_case);
+
 // The lowest specificationVersion the model's content allows (at least 1).
 int minimum_spec_version(const CoreML::Specification::Model& model);
 

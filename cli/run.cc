@@ -1,0 +1,269 @@
+// `mlconv run MODEL`: executes a NeuralNetwork model (or a pipeline of them)
+// on the CPU with the reference executor, custom layers through plugins.
+// Inputs come from files or a seeded generator; outputs are summarised,
+// written to files, or compared with references (exit 1 on a mismatch).
+#include <chrono>
+#include <filesystem>
+#include <iomanip>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/run_compare.h"
+#include "cli/run_inputs.h"
+#include "cli/run_outputs.h"
+#include "executor/io/npy.h"
+#include "executor/plugins/plugin_loader.h"
+#include "executor/predictor.h"
+#include "spec/error.h"
+#include "spec/model_io.h"
+#include "spec/names.h"
+
+namespace mlconv::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct RunArguments {
+  std::string model;
+  InputOptions inputs;
+  std::string val_range;
+  std::string save_inputs;
+  std::vector<std::string> plugins;
+  std::string output_dir;
+  std::string json_file;
+  std::vector<std::string> expect;
+  std::string expect_dir;
+  std::vector<std::string> atol;
+  std::vector<std::string> rtol;
+  std::string dump_layers;
+  std::string dump_dir = "mlconv-layers";
+  int threads = 0;
+  bool profile = false;
+  int repeat = 0;
+  int top_k = 5;
+  std::uint64_t max_loop_iterations = 1'000'000;
+};
+
+double milliseconds_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+void parse_value_range(const std::string& text, InputOptions& inputs) {
+  if (text.empty()) return;
+  const auto comma = text.find(',');
+  try {
+    if (comma == std::string::npos) throw std::invalid_argument("no comma");
+    std::size_t used_low = 0;
+    std::size_t used_high = 0;
+    inputs.low = std::stod(text.substr(0, comma), &used_low);
+    inputs.high = std::stod(text.substr(comma + 1), &used_high);
+    if (used_low != comma || used_high != text.size() - comma - 1 || !(inputs.low <= inputs.high))
+      throw std::invalid_argument("bad range");
+  } catch (const std::exception&) {
+    throw Error("--val-range expects LOW,HIGH with LOW <= HIGH, got '" + text + "'", Error::Kind::usage);
+  }
+}
+
+// Time per layer type over every run, for --profile.
+struct Profile {
+  struct Entry {
+    double seconds = 0;
+    std::int64_t calls = 0;
+  };
+  std::map<std::string, Entry> by_type;
+
+  void print(int runs, std::ostream& out) const {
+    std::vector<std::pair<std::string, Entry>> rows(by_type.begin(), by_type.end());
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.seconds > b.second.seconds; });
+    double total = 0;
+    for (const auto& [type, entry] : rows) total += entry.seconds;
+    out << "Profile (per run, " << runs << (runs == 1 ? " run" : " runs") << ")\n";
+    out << "  " << std::left << std::setw(24) << "layer type" << std::right << std::setw(8) << "layers" << std::setw(12)
+        << "ms" << std::setw(8) << "%" << "\n";
+    for (const auto& [type, entry] : rows) {
+      out << "  " << std::left << std::setw(24) << type << std::right << std::setw(8) << entry.calls / runs
+          << std::setw(12) << std::fixed << std::setprecision(3) << entry.seconds * 1000 / runs << std::setw(8)
+          << std::setprecision(1) << (total > 0 ? 100 * entry.seconds / total : 0) << "\n"
+          << std::defaultfloat;
+    }
+  }
+};
+
+// --dump-layers: the outputs of the chosen layers (or all) as .npy files, first run only.
+class LayerDumper {
+ public:
+  LayerDumper(const std::string& selection, std::string directory) : directory_(std::move(directory)) {
+    if (selection == "all") {
+      all_ = true;
+      return;
+    }
+    std::size_t start = 0;
+    while (start <= selection.size()) {
+      const std::size_t comma = std::min(selection.find(',', start), selection.size());
+      if (comma > start) names_.insert(selection.substr(start, comma - start));
+      start = comma + 1;
+    }
+  }
+
+  void prepare() {
+    std::error_code ec;
+    fs::create_directories(directory_, ec);
+    if (ec) throw Error("cannot create directory: " + ec.message(), Error::Kind::io).in_file(directory_);
+  }
+
+  void on_layer(const exec::Layer& layer, const exec::Environment& blobs) {
+    if (!all_ && !names_.contains(layer.name())) return;
+    seen_.insert(layer.name());
+    for (const std::string& output : layer.output()) {
+      if (const exec::Tensor* tensor = blobs.find(output)) {
+        exec::io::write_npy((fs::path(directory_) / (file_stem_for(output) + ".npy")).string(), *tensor);
+        ++written_;
+      }
+    }
+  }
+
+  void finish(std::ostream& out) const {
+    for (const std::string& name : names_)
+      if (!seen_.contains(name)) throw Error("--dump-layers names '" + name + "', which is not a layer of the model", Error::Kind::usage);
+    out << "Dumped " << written_ << " blob" << (written_ == 1 ? "" : "s") << " to " << directory_ << "\n";
+  }
+
+ private:
+  std::string directory_;
+  bool all_ = false;
+  std::set<std::string> names_;
+  std::set<std::string> seen_;
+  int written_ = 0;
+};
+
+void run_model(RunArguments& args, const Io& io) {
+  parse_value_range(args.val_range, args.inputs);
+  Tolerances tolerances;
+  parse_tolerances(args.atol, args.rtol, tolerances);
+  if (args.repeat < 0) throw Error("--repeat expects a count >= 0", Error::Kind::usage);
+
+  const Clock::time_point load_start = Clock::now();
+  const spec::LoadedModel loaded = spec::load_model(args.model);
+  exec::KernelRegistry registry = exec::KernelRegistry::with_builtin_kernels();
+  exec::load_plugins(registry, args.plugins);
+  exec::PredictorOptions options;
+  options.kernels = &registry;
+  options.threads = args.threads;
+  options.seed = args.inputs.seed;
+  options.max_loop_iterations = args.max_loop_iterations;
+  std::unique_ptr<exec::Predictor> predictor;
+  try {
+    predictor = std::make_unique<exec::Predictor>(loaded.model, options);
+  } catch (Error& error) {
+    throw error.in_file(args.model);
+  }
+  Latency latency;
+  latency.load_ms = milliseconds_since(load_start);
+
+  const exec::FeatureMap inputs = prepare_inputs(loaded.model.description(), args.inputs);
+  if (!args.save_inputs.empty()) save_inputs(inputs, args.save_inputs);
+
+  Profile profile;
+  std::unique_ptr<LayerDumper> dumper;
+  if (!args.dump_layers.empty()) {
+    dumper = std::make_unique<LayerDumper>(args.dump_layers, args.dump_dir);
+    dumper->prepare();
+  }
+  bool first_run = true;
+  if (args.profile || dumper) {
+    predictor->set_layer_observer([&](const exec::Layer& layer, const exec::Environment& blobs, double seconds) {
+      if (args.profile) {
+        auto& entry = profile.by_type[std::string(spec::layer_type_name(layer))];
+        entry.seconds += seconds;
+        entry.calls += 1;
+      }
+      if (dumper && first_run) dumper->on_layer(layer, blobs);
+    });
+  }
+
+  exec::FeatureMap outputs;
+  try {
+    Clock::time_point start = Clock::now();
+    outputs = predictor->predict(inputs);
+    latency.first_ms = milliseconds_since(start);
+    first_run = false;
+    for (int i = 0; i < args.repeat; ++i) {
+      start = Clock::now();
+      predictor->predict(inputs);
+      latency.repeat_ms.push_back(milliseconds_since(start));
+    }
+  } catch (Error& error) {
+    throw error.in_file(args.model);
+  }
+
+  print_outputs(outputs, args.top_k, io.out);
+  print_latency(latency, io.out);
+  if (args.profile) profile.print(1 + args.repeat, io.out);
+  if (dumper) dumper->finish(io.out);
+  if (!args.output_dir.empty()) write_output_dir(outputs, args.output_dir);
+  if (!args.json_file.empty()) spec::write_file_atomically(args.json_file, outputs_json(outputs, latency).dump(1) + "\n");
+
+  std::vector<Comparison> comparisons;
+  for (const auto& [name, file] : expectations(args.expect, args.expect_dir, outputs))
+    comparisons.push_back(compare_output(name, outputs.at(name), exec::io::read_npy(file).to_tensor(), file, tolerances));
+  if (!comparisons.empty()) {
+    print_comparisons(comparisons, io.out);
+    std::string failed;
+    for (const Comparison& c : comparisons)
+      if (!c.passed) failed += (failed.empty() ? "" : ", ") + c.output;
+    io.out.flush();
+    if (!failed.empty()) throw Error("outputs differ from the expected values beyond tolerance: " + failed).in_file(args.model);
+  }
+  io.out.flush();
+  if (!io.out) throw Error("cannot write to standard output", Error::Kind::io);
+}
+
+}  // namespace
+
+void register_run_command(CLI::App& app, const Io& io) {
+  auto args = std::make_shared<RunArguments>();
+  CLI::App* command = app.add_subcommand(
+      "run", "Run a neural-network model on the CPU with the reference executor (custom layers through plugins)");
+  command->add_option("model", args->model, "The .mlmodel file")->required();
+  command->add_option("-i,--input", args->inputs.inputs, "NAME=FILE: an input from .npy, .json (nested arrays) or an image");
+  command->add_flag("--random-inputs", args->inputs.random, "Fill inputs not given with --input with random values");
+  command->add_option("--seed", args->inputs.seed, "Seed for --random-inputs and random layers")->capture_default_str();
+  command->add_option("--val-range", args->val_range, "LOW,HIGH: range of random array values (default 0,1)");
+  command->add_option("--input-shape", args->inputs.input_shapes,
+                      "NAME=D1,D2,...: shape of a random input (flexible-shape models); WIDTH,HEIGHT for images");
+  command->add_option("--save-inputs", args->save_inputs, "DIR: write the inputs used (NAME.npy, and NAME.png for images)");
+  command->add_option("--plugin", args->plugins, "LIB.so: a custom-layer plugin (also: MLCONV_PLUGIN_PATH)");
+  command->add_option("--output-dir", args->output_dir, "DIR: write NAME.npy per array output, NAME.json for labels and "
+                                                        "dictionaries, NAME.png + NAME.npy for images");
+  command->add_option("--json", args->json_file, "FILE: write outputs and timings as JSON");
+  command->add_option("--expect", args->expect, "NAME=FILE.npy: compare an output with a reference");
+  command->add_option("--expect-dir", args->expect_dir, "DIR: compare every output NAME with DIR/NAME.npy where present");
+  command->add_option("--atol", args->atol, "Absolute tolerance: X (default 1e-5) or NAME=X for one output");
+  command->add_option("--rtol", args->rtol, "Relative tolerance: X (default 1e-5) or NAME=X for one output");
+  command->add_option("--dump-layers", args->dump_layers, "all or NAME,...: write those layers' outputs as .npy");
+  command->add_option("--dump-dir", args->dump_dir, "DIR for --dump-layers")->capture_default_str();
+  command->add_option("--threads", args->threads, "Worker threads (default: every core)")->check(CLI::NonNegativeNumber);
+  command->add_flag("--profile", args->profile, "Print time per layer type");
+  command->add_option("--repeat", args->repeat, "Run N more times after the first and report latency (min, median)");
+  command->add_option("--top-k", args->top_k, "Classifier labels shown in the summary")->capture_default_str();
+  command->add_option("--max-loop-iterations", args->max_loop_iterations,
+                      "Stop a loop layer that runs longer than this")->capture_default_str();
+  command->footer(
+      "Exit codes: 0 ran (and matched every --expect), 1 failure or mismatch, 2 usage.\n"
+      "\n"
+      "Examples:\n"
+      "  mlconv run model.mlmodel --random-inputs --seed 1\n"
+      "  mlconv run model.mlmodel -i image=cat.png --top-k 3\n"
+      "  mlconv run model.mlmodel -i x=x.npy --expect y=y_ref.npy --atol 1e-4\n"
+      "  mlconv run model.mlmodel --plugin ./libswish.so -i image=in.png --output-dir out/");
+  command->callback([args, &io] { run_model(*args, io); });
+}
+
+}  // namespace mlconv::cli

@@ -1,0 +1,226 @@
+#include "cli/run_inputs.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <random>
+
+#include "executor/io/image.h"
+#include "executor/io/json_array.h"
+#include "executor/io/npy.h"
+#include "executor/predictor.h"
+#include "spec/error.h"
+#include "spec/names.h"
+
+namespace mlconv::cli {
+
+namespace cml = CoreML::Specification;
+namespace fs = std::filesystem;
+
+std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option) {
+  const auto equals = text.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
+    throw Error(option + " expects NAME=VALUE, got '" + text + "'", Error::Kind::usage);
+  return {text.substr(0, equals), text.substr(equals + 1)};
+}
+
+namespace {
+
+exec::Shape parse_shape(const std::string& text, const std::string& option) {
+  exec::Shape shape;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    std::size_t used = 0;
+    long long dim = -1;
+    try {
+      dim = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || item.empty() || dim <= 0)
+      throw Error(option + " expects positive dimensions separated by commas, got '" + text + "'", Error::Kind::usage);
+    shape.push_back(dim);
+    start = comma + 1;
+  }
+  return shape;
+}
+
+bool is_image_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".bmp";
+}
+
+exec::Tensor load_array_file(const fs::path& path) {
+  const std::string ext = path.extension().string();
+  if (ext == ".npy") return exec::io::read_npy(path).to_tensor();
+  if (ext == ".json") return exec::io::read_json_array(path);
+  throw Error("expected an .npy or .json array file").in_file(path.string());
+}
+
+// The image size to decode to: the declared size, unless the model accepts
+// other sizes and the file's own size is one of them.
+std::pair<std::int64_t, std::int64_t> image_target_size(const cml::ImageFeatureType& image, const fs::path& path) {
+  const auto [width, height] = exec::io::image_size(path);
+  bool accepted = false;
+  if (image.has_enumeratedsizes()) {
+    for (const auto& size : image.enumeratedsizes().sizes())
+      accepted = accepted || (static_cast<std::int64_t>(size.width()) == width &&
+                              static_cast<std::int64_t>(size.height()) == height);
+  } else if (image.has_imagesizerange()) {
+    auto in = [](std::int64_t d, const cml::SizeRange& r) {
+      return d >= static_cast<std::int64_t>(r.lowerbound()) && (r.upperbound() < 0 || d <= r.upperbound());
+    };
+    accepted = in(width, image.imagesizerange().widthrange()) && in(height, image.imagesizerange().heightrange());
+  }
+  if (accepted) return {width, height};
+  return {image.width(), image.height()};
+}
+
+exec::FeatureValue load_input(const cml::FeatureDescription& input, const fs::path& path) {
+  const cml::FeatureType& type = input.type();
+  if (type.has_imagetype()) {
+    const cml::ImageFeatureType& image = type.imagetype();
+    if (is_image_file(path)) {
+      const auto [width, height] = image_target_size(image, path);
+      return exec::FeatureValue::image(exec::io::read_image(path, width, height, image.colorspace()), image.colorspace());
+    }
+    // An array file for an image input holds the pixel values [C, H, W] directly.
+    return exec::FeatureValue::image(load_array_file(path), image.colorspace());
+  }
+  if (type.has_multiarraytype()) {
+    if (is_image_file(path))
+      throw Error("is an image, but input '" + input.name() + "' is a MultiArray; give an .npy or .json array")
+          .in_file(path.string());
+    exec::Tensor tensor = load_array_file(path);
+    try {
+      exec::check_array_input_shape(input, tensor.shape());
+    } catch (Error& error) {
+      throw error.in_file(path.string());
+    }
+    return exec::FeatureValue::array(std::move(tensor), type.multiarraytype().datatype());
+  }
+  throw Error("input '" + input.name() + "' is a " + std::string(spec::feature_type_name(type)) +
+              "; mlconv run reads only MultiArray and Image inputs from files");
+}
+
+// Uniform doubles in [0, 1) from the top 53 bits, the same on every platform
+// (std::uniform_real_distribution is not specified bit for bit).
+double unit_uniform(std::mt19937_64& random) { return static_cast<double>(random() >> 11) * 0x1.0p-53; }
+
+exec::Shape random_shape(const cml::FeatureDescription& input, const std::map<std::string, exec::Shape>& shapes) {
+  if (auto found = shapes.find(input.name()); found != shapes.end()) {
+    exec::check_array_input_shape(input, found->second);
+    return found->second;
+  }
+  const cml::ArrayFeatureType& array = input.type().multiarraytype();
+  exec::Shape shape(array.shape().begin(), array.shape().end());
+  if (shape.empty() && array.has_enumeratedshapes() && array.enumeratedshapes().shapes_size() > 0)
+    shape.assign(array.enumeratedshapes().shapes(0).shape().begin(), array.enumeratedshapes().shapes(0).shape().end());
+  if (shape.empty() && array.has_shaperange())
+    for (const auto& range : array.shaperange().sizeranges()) shape.push_back(static_cast<std::int64_t>(range.lowerbound()));
+  if (shape.empty())
+    throw Error("input '" + input.name() + "' declares no shape; give one with --input-shape " + input.name() +
+                "=D1,D2,...");
+  return shape;
+}
+
+exec::FeatureValue random_input(const cml::FeatureDescription& input, const InputOptions& options,
+                                const std::map<std::string, exec::Shape>& shapes, std::mt19937_64& random) {
+  const cml::FeatureType& type = input.type();
+  if (type.has_imagetype()) {
+    const cml::ImageFeatureType& image = type.imagetype();
+    std::int64_t width = image.width();
+    std::int64_t height = image.height();
+    if (auto found = shapes.find(input.name()); found != shapes.end()) {
+      if (found->second.size() != 2)
+        throw Error("--input-shape for image input '" + input.name() + "' expects WIDTH,HEIGHT", Error::Kind::usage);
+      width = found->second[0];
+      height = found->second[1];
+    }
+    const std::int64_t channels = image.colorspace() == cml::ImageFeatureType::GRAYSCALE ||
+                                          image.colorspace() == cml::ImageFeatureType::GRAYSCALE_FLOAT16
+                                      ? 1
+                                      : 3;
+    exec::Tensor pixels({channels, height, width});
+    // Pixels are whole 8-bit values, as a decoded image would give.
+    for (float& v : pixels.values()) v = static_cast<float>(random() % 256);
+    return exec::FeatureValue::image(std::move(pixels), image.colorspace());
+  }
+  if (!type.has_multiarraytype())
+    throw Error("input '" + input.name() + "' is a " + std::string(spec::feature_type_name(type)) +
+                "; --random-inputs fills only MultiArray and Image inputs");
+  exec::Tensor tensor(random_shape(input, shapes));
+  const bool integral = type.multiarraytype().datatype() == cml::ArrayFeatureType::INT32;
+  for (float& v : tensor.values()) {
+    const double x = options.low + (options.high - options.low) * unit_uniform(random);
+    v = static_cast<float>(integral ? std::floor(x) : x);
+  }
+  return exec::FeatureValue::array(std::move(tensor), type.multiarraytype().datatype());
+}
+
+}  // namespace
+
+exec::FeatureMap prepare_inputs(const cml::ModelDescription& description, const InputOptions& options) {
+  std::map<std::string, std::string> files;
+  for (const std::string& item : options.inputs) {
+    auto [name, file] = split_assignment(item, "--input");
+    if (!files.emplace(name, file).second) throw Error("--input " + name + " is given twice", Error::Kind::usage);
+  }
+  std::map<std::string, exec::Shape> shapes;
+  for (const std::string& item : options.input_shapes) {
+    auto [name, text] = split_assignment(item, "--input-shape");
+    shapes[name] = parse_shape(text, "--input-shape " + name);
+  }
+  std::vector<std::string> declared;
+  for (const auto& input : description.input()) declared.push_back(input.name());
+  auto check_declared = [&](const std::string& name, const std::string& option) {
+    if (std::find(declared.begin(), declared.end(), name) != declared.end()) return;
+    std::string list;
+    for (const std::string& d : declared) list += (list.empty() ? "" : ", ") + d;
+    throw Error(option + " names '" + name + "', which is not an input of the model; its inputs are: " + list,
+                Error::Kind::usage);
+  };
+  for (const auto& [name, file] : files) check_declared(name, "--input");
+  for (const auto& [name, shape] : shapes) check_declared(name, "--input-shape");
+
+  exec::FeatureMap inputs;
+  std::mt19937_64 random(options.seed);
+  std::vector<std::string> missing;
+  for (const auto& input : description.input()) {
+    if (auto found = files.find(input.name()); found != files.end()) {
+      try {
+        inputs[input.name()] = load_input(input, found->second);
+      } catch (Error& error) {
+        throw error.in_file(found->second);
+      }
+    } else if (options.random && !input.type().isoptional()) {
+      inputs[input.name()] = random_input(input, options, shapes, random);
+    } else if (!input.type().isoptional()) {
+      missing.push_back(input.name() + " (" + exec::describe_feature_type(input.type()) + ")");
+    }
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+    throw Error("missing input" + std::string(missing.size() > 1 ? "s " : " ") + list +
+                    "; give each with --input NAME=FILE (.npy, .json or an image) or use --random-inputs",
+                Error::Kind::usage);
+  }
+  return inputs;
+}
+
+void save_inputs(const exec::FeatureMap& inputs, const std::string& directory) {
+  std::error_code ec;
+  fs::create_directories(directory, ec);
+  if (ec) throw Error("cannot create directory: " + ec.message(), Error::Kind::io).in_file(directory);
+  for (const auto& [name, value] : inputs) {
+    const fs::path base = fs::path(directory) / name;
+    exec::io::write_npy(base.string() + ".npy", value.tensor);
+    if (value.kind == exec::FeatureValue::Kind::image)
+      exec::io::write_png(base.string() + ".png", value.tensor, value.color_space);
+  }
+}
+
+}  // namespace mlconv::cli
