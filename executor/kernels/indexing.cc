@@ -22,11 +22,10 @@ void throw_bad_index(float value, int axis, std::int64_t dim, bool allow_negativ
   const std::string where = " for axis " + std::to_string(axis) + " of size " + std::to_string(dim);
   if (std::isfinite(value) && std::trunc(value) != value)
     throw Error("index " + index_text(value) + " is not an integer (indices" + where + ")");
-  const std::string range = dim == 0 ? "none: the axis is empty"
-                            : allow_negative
-                                ? std::to_string(-dim) + " to " + std::to_string(dim - 1)
-                                : "0 to " + std::to_string(dim - 1);
-  throw Error("index " + index_text(value) + " is out of range" + where + " (valid: " + range + ")");
+  const std::string range = dim == 0 ? "the axis is empty"
+                            : allow_negative ? "valid: " + std::to_string(-dim) + " to " + std::to_string(dim - 1)
+                                             : "valid: 0 to " + std::to_string(dim - 1);
+  throw Error("index " + index_text(value) + " is out of range" + where + " (" + range + ")");
 }
 
 void check_input_count(const Layer& layer, int min_inputs, int max_inputs) {

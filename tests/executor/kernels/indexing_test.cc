@@ -48,6 +48,8 @@ TEST_CASE("indexing: gather rejects fractional and out-of-range indices, naming 
                        "layer 'g' (gather): index -4 is out of range for axis 1 of size 3 (valid: -3 to 2)", Error);
   CHECK_THROWS_WITH_AS(run_layer(layer, {arange({2, 3, 4}), Tensor({1}, {1.5F})}, nd),
                        "layer 'g' (gather): index 1.5 is not an integer (indices for axis 1 of size 3)", Error);
+  CHECK_THROWS_WITH_AS(run_layer(layer, {Tensor({2, 0, 4}), Tensor({1}, {0})}, nd),
+                       "layer 'g' (gather): index 0 is out of range for axis 1 of size 0 (the axis is empty)", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "g" input: "a" input: "i" output: "y" gather { axis: 3 })",
                                  {arange({2, 3, 4}), Tensor({1}, {0})}, nd),
                        "layer 'g' (gather): axis 3 is out of range for rank 3", Error);
