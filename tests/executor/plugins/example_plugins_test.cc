@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 
 #include "spec/error.h"
@@ -16,7 +17,9 @@ using testing::check_tensor;
 using testing::registry_with;
 using testing::run_plugin_layer;
 
-const std::string swish_plugin = MLCONV_SWISH_PLUGIN;
+// MLCONV_TEST_SWISH_PLUGIN substitutes another build of the plugin (the out-of-tree build test sets it).
+const std::string swish_plugin =
+    std::getenv("MLCONV_TEST_SWISH_PLUGIN") != nullptr ? std::getenv("MLCONV_TEST_SWISH_PLUGIN") : MLCONV_SWISH_PLUGIN;
 const std::string topk_plugin = MLCONV_TOPK_PLUGIN;
 
 std::string swish_context(std::string_view layer) {
