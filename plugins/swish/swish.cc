@@ -25,7 +25,7 @@ std::string shape_text(std::span<const std::int64_t> shape) {
 
 // The article's vDSP sequence (negate and scale, exp, add one, divide) as
 // three passes; the first and last vectorize, and y doubles as scratch.
-void swish(const float* x, float* y, std::int64_t n, float beta) {
+void swish(const float* __restrict x, float* __restrict y, std::int64_t n, float beta) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = -beta * x[i];
   for (std::int64_t i = 0; i < n; ++i) y[i] = std::exp(y[i]);
   for (std::int64_t i = 0; i < n; ++i) y[i] = x[i] / (1.0F + y[i]);
