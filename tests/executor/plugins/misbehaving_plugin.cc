@@ -50,6 +50,16 @@ struct FailingEvaluate final : Identity {
   }
 };
 
+// Fails inside one range of the host's parallel_for; the exception must come back out of it.
+struct ThrowsInParallelBody final : Identity {
+  void evaluate(std::span<const mlconv::plugin::Input> inputs, std::span<const mlconv::plugin::Output>,
+                const mlconv::plugin::Context& context) override {
+    context.parallel_for(inputs[0].size, 1, [](std::int64_t begin, std::int64_t end) {
+      if (begin <= 3 && 3 < end) throw std::out_of_range("element 3 is out of range");
+    });
+  }
+};
+
 struct ThrowsNonStandard final : Identity {
   std::vector<Shape> output_shapes(std::span<const Shape>) override { throw 42; }
 };
@@ -92,5 +102,6 @@ MLCONV_PLUGIN(registrar) {
   registrar.add<FailingInit>("FailingInit");
   registrar.add<FailingEvaluate>("FailingEvaluate");
   registrar.add<ThrowsNonStandard>("ThrowsNonStandard");
+  registrar.add<ThrowsInParallelBody>("ThrowsInParallelBody");
   registrar.add<EchoParameters>("EchoParameters");
 }

@@ -159,6 +159,28 @@ TEST_CASE("plugin loader: parameters arrive typed as stored and weights with the
   testing::check_tensor(out[0], {18}, {2.5F, 7, 123456, 1, 5, 1, 1, 8, 2, 1.5F, 2, 2, 2, 1, 1, 3, 3, 3}, 0, 0);
 }
 
+TEST_CASE("plugin loader: quantized weights arrive as bytes with their dequantized values") {
+  const KernelRegistry registry = registry_with({misbehaving});
+  const auto out = run_plugin_layer(registry, R"(name: "bad" input: "x" output: "y" custom {
+      className: "EchoParameters"
+      weights { rawValue: "\002\004\377"
+                quantization { numberOfBits: 8 linearQuantization { scale: 0.5 bias: 1 } } } })",
+                                    {Tensor({1}, {0})});
+  // 0.5 * [2, 4, 255] + 1
+  testing::check_tensor(out[0], {12}, {0, 0, 0, 0, 0, 1, 3, 3, 3, 2, 3, 128.5F}, 0, 0);
+}
+
+TEST_CASE("plugin loader: an exception inside the host's parallel_for comes back as the plugin's error") {
+  const KernelRegistry registry = registry_with({misbehaving});
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    CHECK_THROWS_WITH_AS(run_plugin_layer(registry, bad_layer("ThrowsInParallelBody"), {Tensor(Shape{8})}, threads),
+                         (misbehaving_context("ThrowsInParallelBody") + "evaluate failed: element 3 is out of range")
+                             .c_str(),
+                         Error);
+  }
+}
+
 TEST_CASE("plugin loader: a parameter of the wrong type is the plugin's error, with its name") {
   const KernelRegistry registry = registry_with({misbehaving});
   CHECK_THROWS_WITH_AS(
