@@ -152,7 +152,7 @@ void run_model(RunArguments& args, const Io& io) {
   const Clock::time_point load_start = Clock::now();
   const spec::LoadedModel loaded = spec::load_model(args.model);
   exec::KernelRegistry registry = exec::KernelRegistry::with_builtin_kernels();
-  exec::load_plugins(registry, args.plugins);
+  exec::load_plugins(args.plugins, registry);
   exec::PredictorOptions options;
   options.kernels = &registry;
   options.threads = args.threads;

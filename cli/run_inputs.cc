@@ -1,5 +1,7 @@
 #include "cli/run_inputs.h"
 
+#include "cli/run_outputs.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <random>
@@ -21,6 +23,14 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
   if (equals == std::string::npos || equals == 0 || equals + 1 == text.size())
     throw Error(option + " expects NAME=VALUE, got '" + text + "'", Error::Kind::usage);
   return {text.substr(0, equals), text.substr(equals + 1)};
+}
+
+exec::io::ColorLayout color_layout(cml::ImageFeatureType::ColorSpace space) {
+  switch (space) {
+    case cml::ImageFeatureType::BGR: return exec::io::ColorLayout::bgr;
+    case cml::ImageFeatureType::RGB: return exec::io::ColorLayout::rgb;
+    default: return exec::io::ColorLayout::grayscale;
+  }
 }
 
 namespace {
@@ -55,14 +65,16 @@ bool is_image_file(const fs::path& path) {
 exec::Tensor load_array_file(const fs::path& path) {
   const std::string ext = path.extension().string();
   if (ext == ".npy") return exec::io::read_npy(path).to_tensor();
-  if (ext == ".json") return exec::io::read_json_array(path);
+  if (ext == ".json") return exec::io::read_json_tensor(path);
   throw Error("expected an .npy or .json array file").in_file(path.string());
 }
 
 // The image size to decode to: the declared size, unless the model accepts
 // other sizes and the file's own size is one of them.
 std::pair<std::int64_t, std::int64_t> image_target_size(const cml::ImageFeatureType& image, const fs::path& path) {
-  const auto [width, height] = exec::io::image_size(path);
+  const exec::io::ImageInfo info = exec::io::image_info(path);
+  const std::int64_t width = info.width;
+  const std::int64_t height = info.height;
   bool accepted = false;
   if (image.has_enumeratedsizes()) {
     for (const auto& size : image.enumeratedsizes().sizes())
@@ -84,7 +96,11 @@ exec::FeatureValue load_input(const cml::FeatureDescription& input, const fs::pa
     const cml::ImageFeatureType& image = type.imagetype();
     if (is_image_file(path)) {
       const auto [width, height] = image_target_size(image, path);
-      return exec::FeatureValue::image(exec::io::read_image(path, width, height, image.colorspace()), image.colorspace());
+      exec::io::ImageReadOptions read;
+      read.layout = color_layout(image.colorspace());
+      read.width = width;
+      read.height = height;
+      return exec::FeatureValue::image(exec::io::read_image(path, read), image.colorspace());
     }
     // An array file for an image input holds the pixel values [C, H, W] directly.
     return exec::FeatureValue::image(load_array_file(path), image.colorspace());
@@ -216,10 +232,10 @@ void save_inputs(const exec::FeatureMap& inputs, const std::string& directory) {
   fs::create_directories(directory, ec);
   if (ec) throw Error("cannot create directory: " + ec.message(), Error::Kind::io).in_file(directory);
   for (const auto& [name, value] : inputs) {
-    const fs::path base = fs::path(directory) / name;
+    const fs::path base = fs::path(directory) / file_stem_for(name);
     exec::io::write_npy(base.string() + ".npy", value.tensor);
     if (value.kind == exec::FeatureValue::Kind::image)
-      exec::io::write_png(base.string() + ".png", value.tensor, value.color_space);
+      exec::io::write_png(base.string() + ".png", value.tensor, color_layout(value.color_space));
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "Model.pb.h"
 #include "executor/features.h"
+#include "executor/io/image.h"
 
 namespace mlconv::cli {
 
@@ -30,6 +31,9 @@ std::pair<std::string, std::string> split_assignment(const std::string& text, co
 // input and file for a file that does not load or fit, and lists the required
 // inputs that were not given when --random-inputs is off.
 exec::FeatureMap prepare_inputs(const CoreML::Specification::ModelDescription& description, const InputOptions& options);
+
+// The pixel layout of a declared colour space (GRAYSCALE_FLOAT16 reads as grayscale).
+exec::io::ColorLayout color_layout(CoreML::Specification::ImageFeatureType::ColorSpace space);
 
 // Writes NAME.npy for every array input and NAME.png + NAME.npy for images.
 void save_inputs(const exec::FeatureMap& inputs, const std::string& directory);

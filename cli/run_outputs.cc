@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/inspect_report.h"
+#include "cli/run_inputs.h"
 #include "executor/io/image.h"
 #include "executor/io/npy.h"
 #include "spec/error.h"
@@ -174,7 +175,7 @@ void write_output_dir(const exec::FeatureMap& outputs, const std::string& direct
         break;
       case Kind::image:
         exec::io::write_npy(base.string() + ".npy", value.tensor);
-        exec::io::write_png(base.string() + ".png", value.tensor, value.color_space);
+        exec::io::write_png(base.string() + ".png", value.tensor, color_layout(value.color_space));
         break;
       case Kind::dictionary: write_text_file(base.string() + ".json", dictionary_json(value).dump(2) + "\n"); break;
       case Kind::string: write_text_file(base.string() + ".json", nlohmann::json(value.text).dump() + "\n"); break;
