@@ -173,7 +173,7 @@ constexpr const char* kBiLstmLast =
     R"(forgetGatePeepholeVector { floatValue: [0.35, -0.50] } )"
     R"(outputGatePeepholeVector { floatValue: [-0.90, -0.35] } } } )";
 
-TEST_CASE("simpleRecurrent: tanh with bias, initial h and sequence output") {
+TEST_CASE("recurrent: simpleRecurrent tanh with bias, initial h and sequence output") {
   const auto out = run_layer(kRnnForward, {kX3,
                              Tensor({1, 2, 3, 1, 1}, {-0.14, 0.58, 0.97, -0.26, 0.94, 0.86})});
   REQUIRE(out.size() == 2);
@@ -187,7 +187,7 @@ TEST_CASE("simpleRecurrent: tanh with bias, initial h and sequence output") {
                kAtol, kRtol);
 }
 
-TEST_CASE("simpleRecurrent: reverseInput with last-step output") {
+TEST_CASE("recurrent: simpleRecurrent reverseInput with last-step output") {
   const auto out = run_layer(kRnnReverse, {kX3,
                              Tensor({1, 2, 3, 1, 1}, {-0.14, 0.58, 0.97, -0.26, 0.94, 0.86})});
   REQUIRE(out.size() == 2);
@@ -199,7 +199,7 @@ TEST_CASE("simpleRecurrent: reverseInput with last-step output") {
                kAtol, kRtol);
 }
 
-TEST_CASE("gru: sigmoid and tanh with biases and sequence output") {
+TEST_CASE("recurrent: gru sigmoid and tanh with biases and sequence output") {
   const auto out = run_layer(kGruForward, {kX3,
                              Tensor({1, 2, 3, 1, 1}, {-0.14, 0.58, 0.97, -0.26, 0.94, 0.86})});
   REQUIRE(out.size() == 2);
@@ -213,7 +213,7 @@ TEST_CASE("gru: sigmoid and tanh with biases and sequence output") {
                kAtol, kRtol);
 }
 
-TEST_CASE("gru: sigmoidHard (empty params) and linear, no biases, reverseInput output in processing order") {
+TEST_CASE("recurrent: gru sigmoidHard (empty params) and linear, no biases, reverseInput output in processing order") {
   const auto out = run_layer(kGruReverse, {kX3,
                              Tensor({1, 2, 3, 1, 1}, {-0.14, 0.58, 0.97, -0.26, 0.94, 0.86})});
   REQUIRE(out.size() == 2);
@@ -227,7 +227,7 @@ TEST_CASE("gru: sigmoidHard (empty params) and linear, no biases, reverseInput o
                kAtol, kRtol);
 }
 
-TEST_CASE("uniDirectionalLSTM: peepholes, cell clip 0.5, initial h and c, forgetBias adds nothing") {
+TEST_CASE("recurrent: uniDirectionalLSTM peepholes, cell clip 0.5, initial h and c, forgetBias adds nothing") {
   const auto out = run_layer(kLstmPeephole, {kX4,
                              Tensor({1, 2, 3, 1, 1}, {-0.14, 0.58, 0.97, -0.26, 0.94, 0.86}),
                              Tensor({1, 2, 3, 1, 1}, {-0.48, 0.96, -1.26, -0.86, -0.84, -0.34})});
@@ -245,7 +245,7 @@ TEST_CASE("uniDirectionalLSTM: peepholes, cell clip 0.5, initial h and c, forget
                kAtol, kRtol);
 }
 
-TEST_CASE("uniDirectionalLSTM: coupled gates, reverseInput, scaledTanh and ReLU, zero states for a 1-input layer") {
+TEST_CASE("recurrent: uniDirectionalLSTM coupled gates, reverseInput, scaledTanh and ReLU, zero states for a 1-input layer") {
   const auto out = run_layer(kLstmCoupled, {kX4});
   REQUIRE(out.size() == 3);
   check_tensor(out[0], {1, 2, 3, 1, 1},
@@ -259,7 +259,7 @@ TEST_CASE("uniDirectionalLSTM: coupled gates, reverseInput, scaledTanh and ReLU,
                kAtol, kRtol);
 }
 
-TEST_CASE("biDirectionalLSTM: sequence output aligns the backward direction to input time") {
+TEST_CASE("recurrent: biDirectionalLSTM sequence output aligns the backward direction to input time") {
   const auto out = run_layer(kBiLstmSequence, {kX3,
                              Tensor({1, 2, 2, 1, 1}, {-0.61, 0.81, 0.07, 0.46}),
                              Tensor({1, 2, 2, 1, 1}, {0.85, 0.58, 0.73, 0.12}),
@@ -286,7 +286,7 @@ TEST_CASE("biDirectionalLSTM: sequence output aligns the backward direction to i
                kAtol, kRtol);
 }
 
-TEST_CASE("biDirectionalLSTM: last-step output joins the final forward and backward states") {
+TEST_CASE("recurrent: biDirectionalLSTM last-step output joins the final forward and backward states") {
   const auto out = run_layer(kBiLstmLast, {kX3,
                              Tensor({1, 2, 2, 1, 1}, {-0.61, 0.81, 0.07, 0.46}),
                              Tensor({1, 2, 2, 1, 1}, {0.85, 0.58, 0.73, 0.12}),
@@ -309,7 +309,7 @@ TEST_CASE("biDirectionalLSTM: last-step output joins the final forward and backw
                {0.71893272, -0.38508458, -0.99126826, -1.1365546},
                kAtol, kRtol);
 }
-TEST_CASE("biDirectionalLSTM: 2 threads on a larger layer match NumPy") {
+TEST_CASE("recurrent: biDirectionalLSTM 2 threads on a larger layer match NumPy") {
   // Weights from the formula the reference script uses: 0.5 * sin(0.37 * k + seed).
   constexpr std::int64_t kSeq = 20, kBatch = 4, kInput = 32, kHidden = 16;
   auto formula = [](std::int64_t count, double seed, double scale) {
