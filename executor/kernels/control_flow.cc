@@ -24,7 +24,8 @@ void check_no_outputs(const Layer& layer) {
 }
 
 std::unique_ptr<Network> compile(const BuildContext& ctx, const NeuralNetwork& body, const std::string& where) {
-  if (!ctx.compile_network) throw Error("cannot compile " + where + ": this executor was built without sub-network support");
+  if (!ctx.compile_network)
+    throw Error("cannot compile " + where + ": this executor was built without sub-network support");
   return ctx.compile_network(body, where);
 }
 
@@ -122,8 +123,7 @@ class LoopKernel final : public Kernel {
     condition_->run(ctx);
     ctx.loop_signal = LoopSignal::none;  // loopBreak/loopContinue mean nothing in a condition network
     const Tensor* value = ctx.blobs->find(condition_var_);
-    if (value == nullptr)
-      throw Error("conditionNetwork did not produce conditionVar '" + condition_var_ + "'");
+    if (value == nullptr) throw Error("conditionNetwork did not produce conditionVar '" + condition_var_ + "'");
     return truth_of(*value, "conditionVar '" + condition_var_ + "'");
   }
 

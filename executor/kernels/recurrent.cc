@@ -87,7 +87,8 @@ GateActivation gate_activation(const ActivationParams& params, const std::string
       parameters(params.sigmoidhard().alpha(), params.sigmoidhard().beta(), 0.2F, 0.5F);
       break;
     case ActivationParams::NONLINEARITYTYPE_NOT_SET:
-      throw Error(field + " is not set; recurrent layers need one of linear, sigmoid, tanh, ReLU, scaledTanh, sigmoidHard");
+      throw Error(field +
+                  " is not set; recurrent layers need one of linear, sigmoid, tanh, ReLU, scaledTanh, sigmoidHard");
     default:
       throw Error(field + " is " + activation_case_name(params) +
                   "; recurrent layers support only linear, sigmoid, tanh, ReLU, scaledTanh and sigmoidHard");
@@ -100,10 +101,11 @@ GateActivation gate_activation(const ActivationParams& params, const std::string
 std::vector<GateActivation> gate_activations(const google::protobuf::RepeatedPtrField<ActivationParams>& list,
                                              int expected, const std::string& field, const std::string& meaning) {
   if (list.size() != expected)
-    throw Error(field + " holds " + std::to_string(list.size()) + " activations; expected " +
-                std::to_string(expected) + " " + meaning);
+    throw Error(field + " holds " + std::to_string(list.size()) + " activations; expected " + std::to_string(expected) +
+                " " + meaning);
   std::vector<GateActivation> result;
-  for (int i = 0; i < list.size(); ++i) result.push_back(gate_activation(list[i], field + "[" + std::to_string(i) + "]"));
+  for (int i = 0; i < list.size(); ++i)
+    result.push_back(gate_activation(list[i], field + "[" + std::to_string(i) + "]"));
   return result;
 }
 
@@ -140,8 +142,8 @@ void initial_state(std::span<const Tensor* const> inputs, std::size_t index, con
   const Tensor& state = *inputs[index];
   if (state.size() != batch * hidden)
     throw Error(std::string(what) + " (input " + std::to_string(index) + ") has shape " +
-                shape_to_string(state.shape()) + "; expected " + std::to_string(batch * hidden) +
-                " values, [1, " + std::to_string(batch) + ", " + std::to_string(hidden) + ", 1, 1]");
+                shape_to_string(state.shape()) + "; expected " + std::to_string(batch * hidden) + " values, [1, " +
+                std::to_string(batch) + ", " + std::to_string(hidden) + ", 1, 1]");
   std::copy(state.data(), state.data() + state.size(), dst);
 }
 
@@ -155,8 +157,8 @@ RowMatrix stack_matrices(const LayerWeights& weights, const std::vector<std::str
   return stacked;
 }
 
-std::vector<float> stack_vectors(const LayerWeights& weights, const std::vector<std::string>& fields,
-                                 std::int64_t size, bool present) {
+std::vector<float> stack_vectors(const LayerWeights& weights, const std::vector<std::string>& fields, std::int64_t size,
+                                 bool present) {
   std::vector<float> stacked(fields.size() * static_cast<std::size_t>(size), 0.0F);
   if (!present) return stacked;
   for (std::size_t g = 0; g < fields.size(); ++g) {
@@ -171,7 +173,8 @@ void project_inputs(const float* x, std::int64_t rows, const RowMatrix& w, const
   const std::int64_t cols = w.cols();
   const std::int64_t width = w.rows();
   // Chunks of at least ~64k multiply-adds keep the pool's overhead negligible.
-  const std::int64_t min_chunk = std::max<std::int64_t>(1, (std::int64_t{1} << 16) / std::max<std::int64_t>(1, cols * width));
+  const std::int64_t min_chunk =
+      std::max<std::int64_t>(1, (std::int64_t{1} << 16) / std::max<std::int64_t>(1, cols * width));
   pool.parallel_for(rows, min_chunk, [&](std::int64_t begin, std::int64_t end) {
     const ConstMatrixMap in(x + begin * cols, end - begin, cols);
     MatrixMap result(out + begin * width, end - begin, width);
@@ -255,7 +258,8 @@ class GruKernel final : public Kernel {
     check_counts(layer, 2, 2, "[x, initial h]", "[y, final h]");
     input_ = vector_size(p.inputvectorsize(), "inputVectorSize");
     hidden_ = vector_size(p.outputvectorsize(), "outputVectorSize");
-    const auto activations = gate_activations(p.activations(), 2, "activations", "[f for the update and reset gates, g for the output]");
+    const auto activations =
+        gate_activations(p.activations(), 2, "activations", "[f for the update and reset gates, g for the output]");
     f_ = activations[0];
     g_ = activations[1];
     sequence_output_ = p.sequenceoutput();
@@ -297,8 +301,7 @@ class GruKernel final : public Kernel {
         float* candidate = row + 2 * h;
         g_.apply_clipped(candidate, h);
         float* current = state.data() + b * h;
-        for (std::int64_t j = 0; j < h; ++j)
-          current[j] = (1.0F - update[j]) * candidate[j] + update[j] * current[j];
+        for (std::int64_t j = 0; j < h; ++j) current[j] = (1.0F - update[j]) * candidate[j] + update[j] * current[j];
       }
       if (sequence_output_) std::copy(state.data(), state.data() + batch * h, y.data() + k * batch * h);
     }

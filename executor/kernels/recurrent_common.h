@@ -3,12 +3,11 @@
 // blob, initial states, stacked gate matrices and the one-GEMM projection of a whole sequence.
 #pragma once
 
+#include <Eigen/Core>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "executor/kernel.h"
 #include "executor/kernel_registry.h"
@@ -62,8 +61,8 @@ void initial_state(std::span<const Tensor* const> inputs, std::size_t index, con
 RowMatrix stack_matrices(const LayerWeights& weights, const std::vector<std::string>& fields, std::int64_t rows,
                          std::int64_t cols);
 // Gate vectors of `size` values concatenated; zeros for every gate when `present` is false.
-std::vector<float> stack_vectors(const LayerWeights& weights, const std::vector<std::string>& fields,
-                                 std::int64_t size, bool present);
+std::vector<float> stack_vectors(const LayerWeights& weights, const std::vector<std::string>& fields, std::int64_t size,
+                                 bool present);
 
 // out[rows, W.rows()] = x[rows, W.cols()] * W^T + bias, rows split across the pool. This is the
 // input half of every gate for the whole sequence at once; the steps then only add R * h.

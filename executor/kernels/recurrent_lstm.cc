@@ -31,17 +31,18 @@ LstmSettings read_settings(std::uint64_t input, std::uint64_t hidden, const LSTM
   // forgetBias is deliberately not read: Core ML adds nothing at run time (see recurrent.md).
   const float clip = params.cellclipthreshold();
   if (!std::isfinite(clip) || clip < 0.0F)
-    throw Error("params.cellClipThreshold is " + std::to_string(clip) + "; expected 0 (meaning 50) or a positive value");
+    throw Error("params.cellClipThreshold is " + std::to_string(clip) +
+                "; expected 0 (meaning 50) or a positive value");
   s.cell_clip = clip == 0.0F ? 50.0F : clip;
   return s;
 }
 
 // One direction's weights, gates packed in the spec's order [i, f, z, o].
 struct LstmDirection {
-  RowMatrix w;                   // [4h, input]
-  RowMatrix r;                   // [4h, h]
-  std::vector<float> bias;       // [4h]
-  std::vector<float> peephole;   // [p_i, p_f, p_o], [3h]; empty without peepholes
+  RowMatrix w;                                // [4h, input]
+  RowMatrix r;                                // [4h, h]
+  std::vector<float> bias;                    // [4h]
+  std::vector<float> peephole;                // [p_i, p_f, p_o], [3h]; empty without peepholes
   std::array<GateActivation, 3> activations;  // f (gates), g (block input), h (cell output)
 };
 
@@ -54,13 +55,13 @@ LstmDirection read_direction(const LayerWeights& weights, const std::string& pre
                         p + "outputGateWeightMatrix"},
                        s.hidden, s.input);
   d.r = stack_matrices(weights,
-                       {p + "inputGateRecursionMatrix", p + "forgetGateRecursionMatrix", p + "blockInputRecursionMatrix",
-                        p + "outputGateRecursionMatrix"},
+                       {p + "inputGateRecursionMatrix", p + "forgetGateRecursionMatrix",
+                        p + "blockInputRecursionMatrix", p + "outputGateRecursionMatrix"},
                        s.hidden, s.hidden);
-  d.bias = stack_vectors(weights,
-                         {p + "inputGateBiasVector", p + "forgetGateBiasVector", p + "blockInputBiasVector",
-                          p + "outputGateBiasVector"},
-                         s.hidden, params.hasbiasvectors());
+  d.bias = stack_vectors(
+      weights,
+      {p + "inputGateBiasVector", p + "forgetGateBiasVector", p + "blockInputBiasVector", p + "outputGateBiasVector"},
+      s.hidden, params.hasbiasvectors());
   if (params.haspeepholevectors())
     d.peephole = stack_vectors(
         weights, {p + "inputGatePeepholeVector", p + "forgetGatePeepholeVector", p + "outputGatePeepholeVector"},
@@ -143,7 +144,8 @@ class UniLstmKernel final : public Kernel {
     check_counts(layer, 3, 3, "[x, initial h, initial c]", "[y, final h, final c]");
     settings_ = read_settings(p.inputvectorsize(), p.outputvectorsize(), p.params());
     reverse_ = p.reverseinput();
-    const auto activations = gate_activations(p.activations(), 3, "activations", "[f for the gates, g for the block input, h for the cell output]");
+    const auto activations = gate_activations(p.activations(), 3, "activations",
+                                              "[f for the gates, g for the block input, h for the cell output]");
     direction_ = read_direction(LayerWeights(layer), "weightParams", p.params(), settings_, activations);
   }
 

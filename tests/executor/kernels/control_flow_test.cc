@@ -77,8 +77,8 @@ struct Fixture {
 
 // Layer texts for bodies: i = i + 1 and friends.
 std::string add_layer(const std::string& name, const std::string& blob, float amount) {
-  return "layers { name: \"" + name + "\" input: \"" + blob + "\" output: \"" + blob + "\" bias { bias { floatValue: " +
-         std::to_string(amount) + " } } }";
+  return "layers { name: \"" + name + "\" input: \"" + blob + "\" output: \"" + blob +
+         "\" bias { bias { floatValue: " + std::to_string(amount) + " } } }";
 }
 
 TEST_CASE("control flow: branch runs ifBranch when |condition| > 1e-6, elseBranch otherwise, nothing without one") {
@@ -195,8 +195,8 @@ TEST_CASE("control flow: a break in an inner loop ends only the inner loop") {
   Fixture f;
   f.add(R"(name: "outer" loop { maxLoopIterations: 3 bodyNetwork { layers { name: "inner" loop {
       maxLoopIterations: 4 bodyNetwork { )" +
-        add_layer("count", "n", 1) + R"( layers { name: "stop" loopBreak {} } } } } )" + add_layer("outer_count", "m", 1) +
-        " } }");
+        add_layer("count", "n", 1) + R"( layers { name: "stop" loopBreak {} } } } } )" +
+        add_layer("outer_count", "m", 1) + " } }");
   f.set("n", 0);
   f.set("m", 0);
   f.run_network();
@@ -226,11 +226,11 @@ TEST_CASE("control flow: errors name the loop, the body and the layer") {
   };
   CHECK_THROWS_WITH_AS(build_error(R"(name: "l" loop { maxLoopIterations: 2 })"),
                        "layer 'l' (loop): bodyNetwork has no layers; the spec requires it", Error);
-  CHECK_THROWS_WITH_AS(build_error(R"(name: "l" loop { conditionVar: "c" bodyNetwork { )" + add_layer("a", "x", 1) +
-                                   " } }"),
-                       "layer 'l' (loop): conditionVar 'c' is set but conditionNetwork has no layers; they come "
-                       "together",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      build_error(R"(name: "l" loop { conditionVar: "c" bodyNetwork { )" + add_layer("a", "x", 1) + " } }"),
+      "layer 'l' (loop): conditionVar 'c' is set but conditionNetwork has no layers; they come "
+      "together",
+      Error);
   CHECK_THROWS_WITH_AS(build_error(R"(name: "l" loop { bodyNetwork { )" + add_layer("a", "x", 1) + " } }"),
                        "layer 'l' (loop): has no input, no conditionNetwork and maxLoopIterations 0, so it could "
                        "never run",

@@ -2,10 +2,10 @@
 // decoder, Turi Create LSTM, Keras bidirectional LSTM). Expected values come from
 // tests/executor/fixtures/recurrent_realmodels.py, an independent NumPy run of the spec's
 // equations on the same weights, read with the protobuf Python runtime.
+#include <doctest/doctest.h>
+
 #include <cmath>
 #include <string>
-
-#include <doctest/doctest.h>
 
 #include "spec/model_io.h"
 #include "tests/executor/kernel_tester.h"
@@ -27,8 +27,8 @@ std::vector<float> formula(std::int64_t count, double seed, double scale = 1.0) 
 Layer real_layer(const std::string& file, const std::string& name) {
   const spec::LoadedModel loaded = spec::load_model(std::string(MLCONV_REALMODELS_DIR) + "/" + file);
   const auto& model = loaded.model;
-  const auto& layers = model.has_neuralnetwork() ? model.neuralnetwork().layers()
-                                                 : model.neuralnetworkclassifier().layers();
+  const auto& layers =
+      model.has_neuralnetwork() ? model.neuralnetwork().layers() : model.neuralnetworkclassifier().layers();
   for (const Layer& layer : layers)
     if (layer.name() == name) return layer;
   FAIL("no layer " << name << " in " << file);
@@ -66,9 +66,9 @@ TEST_CASE("recurrent: real fp16 GRU encoder (forward and reverseInput layers) ma
 
 TEST_CASE("recurrent: real fp16 LSTM decoder with sigmoidHard gates and forgetBias matches NumPy") {
   const Layer layer = real_layer("kodeco_mlt-materials__Es2EnCharDecoder16Bit.mlmodel", "decoder_lstm");
-  const auto out = run_layer(layer, {Tensor({4, 1, 87, 1, 1}, formula(4 * 87, 2.0)),
-                                     Tensor({1, 1, 256, 1, 1}, formula(256, 3.0, 0.2)),
-                                     Tensor({1, 1, 256, 1, 1}, formula(256, 4.0))});
+  const auto out = run_layer(
+      layer, {Tensor({4, 1, 87, 1, 1}, formula(4 * 87, 2.0)), Tensor({1, 1, 256, 1, 1}, formula(256, 3.0, 0.2)),
+              Tensor({1, 1, 256, 1, 1}, formula(256, 4.0))});
   REQUIRE(out.size() == 3);
   CHECK(out[0].shape() == Shape{4, 1, 256, 1, 1});
   check_summary(out[0], -40.803414, 226.75559, {-0.66604252, -0.22254417, -0.25285335, 0, -0.075773676, 0.15441531});
@@ -86,7 +86,8 @@ TEST_CASE("recurrent: real Turi Create LSTM matches NumPy") {
 }
 
 TEST_CASE("recurrent: real Keras bidirectional LSTM matches NumPy") {
-  const Layer layer = real_layer("mariozusag_activity-prediction-app__live_coreml_model_BiLSTM.mlmodel", "bidirectional_1");
+  const Layer layer =
+      real_layer("mariozusag_activity-prediction-app__live_coreml_model_BiLSTM.mlmodel", "bidirectional_1");
   const Tensor zeros({1, 1, 100, 1, 1});
   const auto out =
       run_layer(layer, {Tensor({50, 1, 3, 1, 1}, formula(50 * 3, 6.0)), zeros, zeros, zeros, zeros}, {.threads = 2});
