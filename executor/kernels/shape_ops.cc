@@ -28,6 +28,42 @@ std::string range_text(int min_count, int max_count, std::string_view noun) {
 // hand-off costs more than the copy.
 constexpr std::int64_t kChunkElements = 1 << 15;
 
+// The gather of a coalesced view whose last two axes are (rows read with step
+// 1, columns read with a large step): out[o, a, b] = in[base + o.. + a + b*step].
+void transpose_tiles(const float* in, std::int64_t base, const Shape& dims, const std::vector<std::int64_t>& steps,
+                     float* out, ThreadPool& pool) {
+  constexpr std::int64_t kTile = 32;
+  const std::size_t n = dims.size();
+  const std::int64_t rows = dims[n - 2];
+  const std::int64_t columns = dims[n - 1];
+  const std::int64_t column_step = steps[n - 1];
+  std::int64_t outer = 1;
+  for (std::size_t i = 0; i + 2 < n; ++i) outer *= dims[i];
+  const std::int64_t row_blocks = (rows + kTile - 1) / kTile;
+  const std::int64_t block_elements = kTile * columns;
+  pool.parallel_for(outer * row_blocks, std::max<std::int64_t>(1, kChunkElements / block_elements),
+                    [&](std::int64_t begin, std::int64_t end) {
+                      for (std::int64_t job = begin; job < end; ++job) {
+                        const std::int64_t o = job / row_blocks;
+                        const std::int64_t row0 = (job % row_blocks) * kTile;
+                        const std::int64_t row1 = std::min(rows, row0 + kTile);
+                        std::int64_t offset = base;
+                        std::int64_t rest = o;
+                        for (std::size_t a = n - 2; a-- > 0;) {
+                          offset += (rest % dims[a]) * steps[a];
+                          rest /= dims[a];
+                        }
+                        const float* src = in + offset;
+                        float* dst = out + o * rows * columns;
+                        for (std::int64_t col0 = 0; col0 < columns; col0 += kTile) {
+                          const std::int64_t col1 = std::min(columns, col0 + kTile);
+                          for (std::int64_t r = row0; r < row1; ++r)
+                            for (std::int64_t c = col0; c < col1; ++c) dst[r * columns + c] = src[r + c * column_step];
+                        }
+                      }
+                    });
+}
+
 }  // namespace
 
 void expect_inputs(const Layer& layer, int min_count, int max_count) {
@@ -119,6 +155,12 @@ void gather(const float* in, std::int64_t base, const Shape& view, std::span<con
   const std::int64_t inner = dims.back();
   const std::int64_t inner_step = steps.back();
   const int outer_rank = static_cast<int>(dims.size()) - 1;
+  if (outer_rank >= 1 && steps[static_cast<std::size_t>(outer_rank - 1)] == 1 && inner_step != 0 && inner_step != 1) {
+    // A transpose of the last two axes (the input walks the second-last one
+    // contiguously): copy in square tiles so both sides stay in cache.
+    transpose_tiles(in, base, dims, steps, out, pool);
+    return;
+  }
   const std::int64_t rows = total / inner;
   pool.parallel_for(rows, std::max<std::int64_t>(1, kChunkElements / inner), [&](std::int64_t begin, std::int64_t end) {
     std::vector<std::int64_t> index(static_cast<std::size_t>(outer_rank), 0);

@@ -62,6 +62,20 @@ TEST_CASE("shape: sliceStatic with negative strides and out-of-range ends") {
                        "layer 's' (sliceStatic): squeezed index 3 is out of range for axis 0 of length 3", Error);
 }
 
+TEST_CASE("shape: sliceStatic of a large tensor with strided rows and two threads") {
+  // x[1::3, ::-1, 1:-1:2] by its definition
+  const Tensor in = iota({40, 60, 90});
+  auto out = run_layer(R"(name: "s" input: "x" output: "y" sliceStatic {
+      beginIds: [1, 0, 1] endIds: [0, 0, -1] strides: [3, -1, 2] endMasks: [true, false, false]
+      beginMasks: [false, true, false] })",
+                       {in}, LayerRun{.mapping = ShapeMapping::exact, .threads = 2});
+  std::vector<float> expected;
+  for (int i = 1; i < 40; i += 3)
+    for (int j = 59; j >= 1; --j)  // begin masked (last), end 0 exclusive
+      for (int k = 1; k < 89; k += 2) expected.push_back(in.data()[(i * 60 + j) * 90 + k]);
+  check_tensor(out[0], {13, 59, 44}, expected);
+}
+
 TEST_CASE("shape: sliceDynamic takes begin, end, strides and masks from inputs") {
   // x = np.arange(125).reshape(5,5,5); x[:3:2, 2::2, ::2] with every argument as an input
   const Tensor x = iota({5, 5, 5});

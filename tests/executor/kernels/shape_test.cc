@@ -101,6 +101,20 @@ TEST_CASE("shape: flatten CHANNEL_FIRST and CHANNEL_LAST") {
   check_tensor(out[0], {2, 6, 1, 1}, {0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11});
 }
 
+TEST_CASE("shape: flatten CHANNEL_LAST of a large blob with two threads") {
+  // Reference by the definition: per batch item, out[(y*W + x)*C + c] = in[c, y, x]
+  const std::int64_t s = 2, b = 3, c = 64, h = 30, w = 20;
+  const Tensor in = iota({s, b, c, h, w});
+  auto out = run_layer(R"(name: "f" input: "x" output: "y" flatten { mode: CHANNEL_LAST })", {in},
+                       LayerRun{.threads = 2});
+  std::vector<float> expected;
+  for (std::int64_t n = 0; n < s * b; ++n)
+    for (std::int64_t y = 0; y < h; ++y)
+      for (std::int64_t x = 0; x < w; ++x)
+        for (std::int64_t k = 0; k < c; ++k) expected.push_back(in.data()[((n * c + k) * h + y) * w + x]);
+  check_tensor(out[0], {s, b, c * h * w, 1, 1}, expected);
+}
+
 TEST_CASE("shape: permute over [Seq, C, H, W] keeps the batch axis") {
   // np.arange(24).reshape(1,1,2,3,4).transpose(0,1,4,2,3)
   auto out = run_layer(R"(name: "p" input: "x" output: "y" permute { axis: [0, 3, 1, 2] })", {iota({1, 1, 2, 3, 4})});
