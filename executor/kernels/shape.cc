@@ -27,6 +27,7 @@ class Reshape final : public Kernel {
       throw Error("targetShape " + to_string(target_) + " must have 3 ([C, H, W]) or 4 ([Seq, C, H, W]) entries");
     for (std::int64_t dim : target_)
       if (dim <= 0) throw Error("targetShape " + to_string(target_) + " has a dimension that is not positive");
+    element_count(target_);  // throws when the product overflows
     if (params.mode() != CoreML::Specification::ReshapeLayerParams::CHANNEL_FIRST &&
         params.mode() != CoreML::Specification::ReshapeLayerParams::CHANNEL_LAST)
       throw Error("unknown reshape mode " + std::to_string(params.mode()));
@@ -227,10 +228,17 @@ class Slice final : public Kernel {
     if (params.stride() > (1ULL << 62)) throw Error("stride " + std::to_string(params.stride()) + " is too large");
     stride_ = static_cast<std::int64_t>(params.stride());
     switch (params.axis()) {
-      case CoreML::Specification::SliceLayerParams::CHANNEL_AXIS: back_ = 3; break;
-      case CoreML::Specification::SliceLayerParams::HEIGHT_AXIS: back_ = 2; break;
-      case CoreML::Specification::SliceLayerParams::WIDTH_AXIS: back_ = 1; break;
-      default: throw Error("unknown slice axis " + std::to_string(params.axis()));
+      case CoreML::Specification::SliceLayerParams::CHANNEL_AXIS:
+        back_ = 3;
+        break;
+      case CoreML::Specification::SliceLayerParams::HEIGHT_AXIS:
+        back_ = 2;
+        break;
+      case CoreML::Specification::SliceLayerParams::WIDTH_AXIS:
+        back_ = 1;
+        break;
+      default:
+        throw Error("unknown slice axis " + std::to_string(params.axis()));
     }
   }
 
@@ -252,7 +260,7 @@ class Slice final : public Kernel {
     shape[axis] = count;
     auto strides = strides_of(in.shape());
     const std::int64_t base = begin * strides[axis];
-    strides[axis] *= stride_;
+    strides[axis] *= count == 1 ? 1 : stride_;  // a lone element needs no step (and a huge one would overflow)
     outputs[0]->resize(shape);
     gather(in.data(), base, shape, strides, outputs[0]->data(), *ctx.pool);
   }
@@ -275,8 +283,9 @@ class ReorganizeData final : public Kernel {
     mode_ = params.mode();
     if (mode_ != Params::SPACE_TO_DEPTH && mode_ != Params::DEPTH_TO_SPACE && mode_ != Params::PIXEL_SHUFFLE)
       throw Error("unknown reorganizeData mode " + std::to_string(mode_));
-    if (params.blocksize() < 2 || params.blocksize() > (1U << 20))
-      throw Error("blockSize must be at least 2, is " + std::to_string(params.blocksize()));
+    if (params.blocksize() < 2) throw Error("blockSize must be at least 2, is " + std::to_string(params.blocksize()));
+    if (params.blocksize() > (1U << 16))
+      throw Error("blockSize " + std::to_string(params.blocksize()) + " is too large");
     block_ = static_cast<std::int64_t>(params.blocksize());
   }
 

@@ -85,8 +85,7 @@ class FillLike final : public Kernel {
 class FillStatic final : public Kernel {
  public:
   FillStatic(const Layer& layer, const BuildContext&)
-      : value_(layer.fillstatic().value()),
-        shape_(positive_shape_of(layer.fillstatic().targetshape(), "targetShape")) {
+      : value_(layer.fillstatic().value()), shape_(positive_shape_of(layer.fillstatic().targetshape(), "targetShape")) {
     expect_inputs(layer, 0, 1);  // an input, if any, only orders the layer after its producer
     expect_outputs(layer, 1, 1);
   }

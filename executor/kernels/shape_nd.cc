@@ -14,8 +14,8 @@ namespace {
 
 // A target shape with at most one -1 (inferred from the element count) and,
 // when `keep` is given, 0 entries that copy the input's dimension.
-Shape resolve_shape(std::span<const std::int64_t> target, const Shape* keep, std::int64_t count,
-                    const Shape& input, std::string_view what) {
+Shape resolve_shape(std::span<const std::int64_t> target, const Shape* keep, std::int64_t count, const Shape& input,
+                    std::string_view what) {
   Shape shape(target.begin(), target.end());
   int inferred = -1;
   std::int64_t known = 1;
@@ -61,8 +61,8 @@ class Transpose final : public Kernel {
   void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) override {
     const Tensor& in = *inputs[0];
     if (static_cast<int>(perm_.size()) != in.rank())
-      throw Error("axes has " + std::to_string(perm_.size()) + " entries but the input " +
-                  shape_to_string(in.shape()) + " has rank " + std::to_string(in.rank()));
+      throw Error("axes has " + std::to_string(perm_.size()) + " entries but the input " + shape_to_string(in.shape()) +
+                  " has rank " + std::to_string(in.rank()));
     transpose(in, perm_, *outputs[0], *ctx.pool);
   }
 
@@ -122,11 +122,10 @@ class SplitND final : public Kernel {
       sizes.assign(static_cast<std::size_t>(count_), length / count_);
     } else {
       std::int64_t total = 0;
-      for (std::int64_t size : sizes) total += size;
+      for (std::int64_t size : sizes) total = size > length - total ? length + 1 : total + size;  // no overflow
       if (total != length)
-        throw Error("splitSizes " + to_string(sizes) + " add up to " + std::to_string(total) + " but axis " +
-                    std::to_string(axis_) + " of shape " + shape_to_string(in.shape()) + " has length " +
-                    std::to_string(length));
+        throw Error("splitSizes " + to_string(sizes) + " do not add up to " + std::to_string(length) +
+                    ", the length of axis " + std::to_string(axis_) + " of shape " + shape_to_string(in.shape()));
     }
     split(in, axis, sizes, outputs, *ctx.pool);
   }
@@ -421,7 +420,8 @@ class ReverseSeq final : public Kernel {
     float* out = outputs[0]->data();
     const float* src = in.data();
     const std::int64_t block = length * inner;
-    ctx.pool->parallel_for(outer * batch * middle, std::max<std::int64_t>(1, (1 << 15) / std::max<std::int64_t>(1, block)),
+    ctx.pool->parallel_for(outer * batch * middle,
+                           std::max<std::int64_t>(1, (1 << 15) / std::max<std::int64_t>(1, block)),
                            [&](std::int64_t begin, std::int64_t end) {
                              for (std::int64_t r = begin; r < end; ++r) {
                                const std::int64_t reversed = lengths[static_cast<std::size_t>((r / middle) % batch)];

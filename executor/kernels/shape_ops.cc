@@ -96,7 +96,8 @@ double read_scalar(const Tensor& tensor, std::string_view what) {
   if (tensor.size() != 1)
     throw Error(std::string(what) + " must hold one value, has shape " + shape_to_string(tensor.shape()));
   const float value = tensor.data()[0];
-  if (!std::isfinite(value)) throw Error(std::string(what) + " is " + number_text(value) + "; expected a finite number");
+  if (!std::isfinite(value))
+    throw Error(std::string(what) + " is " + number_text(value) + "; expected a finite number");
   return value;
 }
 
@@ -250,7 +251,8 @@ void concat(std::span<const Tensor* const> inputs, int axis, bool interleave, Te
                         if (!interleave) {
                           for (const Tensor* input : inputs) {
                             const std::int64_t block = input->shape()[a] * inner;
-                            std::memcpy(row, input->data() + o * block, static_cast<std::size_t>(block) * sizeof(float));
+                            std::memcpy(row, input->data() + o * block,
+                                        static_cast<std::size_t>(block) * sizeof(float));
                             row += block;
                           }
                           continue;

@@ -76,7 +76,7 @@ void strided_slice(const Tensor& in, const SliceArguments& args, Tensor& out, Th
                   std::to_string(step) + ") is empty");
     view.push_back(count);
     shape.push_back(count);
-    steps.push_back(step * in_strides[i]);
+    steps.push_back(count == 1 ? 0 : step * in_strides[i]);  // |step| < n when count > 1, so no overflow
     base += first * in_strides[i];
   }
   if (shape.empty()) shape.push_back(1);  // every axis squeezed: no rank-0 blobs
@@ -207,7 +207,7 @@ class SlidingWindows final : public Kernel {
     for (std::size_t i = 0; i < axis; ++i) outer *= in.shape()[i];
     const std::int64_t inner = in.size() / std::max<std::int64_t>(1, outer * length);
     outputs[0]->resize(shape);
-    const std::int64_t strides[4] = {length * inner, step_ * inner, inner, 1};
+    const std::int64_t strides[4] = {length * inner, windows == 1 ? 0 : step_ * inner, inner, 1};
     gather(in.data(), 0, Shape{outer, windows, window_, inner}, strides, outputs[0]->data(), *ctx.pool);
   }
 
@@ -248,9 +248,9 @@ class Tile final : public Kernel {
     for (std::size_t i = 0; i < reps.size(); ++i) {
       view.insert(view.end(), {reps[i], in.shape()[i]});
       strides.insert(strides.end(), {0, in_strides[i]});
-      shape.push_back(reps[i] * in.shape()[i]);
     }
-    element_count(view);  // throws when the tiled size overflows
+    element_count(view);  // throws when the tiled size overflows, so the products below fit
+    for (std::size_t i = 0; i < reps.size(); ++i) shape.push_back(reps[i] * in.shape()[i]);
     outputs[0]->resize(shape);
     gather(in.data(), 0, view, strides, outputs[0]->data(), *ctx.pool);
   }
@@ -312,18 +312,19 @@ class ConstantPad final : public Kernel {
     const std::int64_t inner = in.shape().back();
     const std::int64_t rows = in.size() / inner;
     float* out = outputs[0]->data();
-    ctx.pool->parallel_for(rows, std::max<std::int64_t>(1, (1 << 15) / inner), [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t row = begin; row < end; ++row) {
-        std::int64_t offset = base;
-        std::int64_t rest = row;
-        for (int a = rank - 2; a >= 0; --a) {
-          const auto u = static_cast<std::size_t>(a);
-          offset += (rest % in.shape()[u]) * out_strides[u];
-          rest /= in.shape()[u];
-        }
-        std::memcpy(out + offset, in.data() + row * inner, static_cast<std::size_t>(inner) * sizeof(float));
-      }
-    });
+    ctx.pool->parallel_for(
+        rows, std::max<std::int64_t>(1, (1 << 15) / inner), [&](std::int64_t begin, std::int64_t end) {
+          for (std::int64_t row = begin; row < end; ++row) {
+            std::int64_t offset = base;
+            std::int64_t rest = row;
+            for (int a = rank - 2; a >= 0; --a) {
+              const auto u = static_cast<std::size_t>(a);
+              offset += (rest % in.shape()[u]) * out_strides[u];
+              rest /= in.shape()[u];
+            }
+            std::memcpy(out + offset, in.data() + row * inner, static_cast<std::size_t>(inner) * sizeof(float));
+          }
+        });
   }
 
  private:

@@ -2,9 +2,9 @@
 // squeeze, expandDims, flattenTo2D, the reshapes, stack, getShape, copy,
 // reverse, reverseSeq. Expected values are NumPy expressions (in comments)
 // evaluated offline, or the spec's own examples.
-#include <numeric>
-
 #include <doctest/doctest.h>
+
+#include <numeric>
 
 #include "spec/error.h"
 #include "tests/executor/kernel_tester.h"
@@ -33,11 +33,14 @@ const LayerRun kND{.mapping = ShapeMapping::exact};
 TEST_CASE("shape: transpose permutes axes") {
   // np.arange(24).reshape(2,3,4).transpose(2,0,1)
   auto out = run_layer(R"(name: "t" input: "x" output: "y" transpose { axes: [2, 0, 1] })", {iota({2, 3, 4})}, kND);
-  check_tensor(out[0], {4, 2, 3}, {0, 4, 8, 12, 16, 20, 1, 5, 9, 13, 17, 21, 2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23});
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "t" input: "x" output: "y" transpose { axes: [1, 0] })", {iota({2, 3, 4})}, kND),
-                       "layer 't' (transpose): axes has 2 entries but the input [2, 3, 4] has rank 3", Error);
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "t" input: "x" output: "y" transpose { axes: [0, 3, 1] })", {iota({2, 3, 4})}, kND),
-                       "layer 't' (transpose): axes [0, 3, 1] must be a permutation of [0, ..., 2]", Error);
+  check_tensor(out[0], {4, 2, 3},
+               {0, 4, 8, 12, 16, 20, 1, 5, 9, 13, 17, 21, 2, 6, 10, 14, 18, 22, 3, 7, 11, 15, 19, 23});
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "t" input: "x" output: "y" transpose { axes: [1, 0] })", {iota({2, 3, 4})}, kND),
+      "layer 't' (transpose): axes has 2 entries but the input [2, 3, 4] has rank 3", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "t" input: "x" output: "y" transpose { axes: [0, 3, 1] })", {iota({2, 3, 4})}, kND),
+      "layer 't' (transpose): axes [0, 3, 1] must be a permutation of [0, ..., 2]", Error);
 }
 
 TEST_CASE("shape: transpose of a large rank-4 tensor with two threads") {
@@ -66,12 +69,13 @@ TEST_CASE("shape: concatND along an axis and interleaved (the spec's example)") 
   // x = np.arange(12).reshape(2,3,2); np.stack([x, x+100], axis=2).reshape(2,6,2)
   out = run_layer(R"(name: "c" input: ["a", "b"] output: "y" concatND { axis: 1 interleave: true })",
                   {iota({2, 3, 2}), iota({2, 3, 2}, 100)}, kND);
-  check_tensor(out[0], {2, 6, 2}, {0, 1, 100, 101, 2, 3, 102, 103, 4, 5, 104, 105,
-                                   6, 7, 106, 107, 8, 9, 108, 109, 10, 11, 110, 111});
-  CHECK_THROWS_WITH_AS(
-      run_layer(R"(name: "c" input: ["a", "b"] output: "y" concatND { axis: 0 interleave: true })", {a, iota({2, 2})}, kND),
-      "layer 'c' (concatND): cannot interleave shapes [3, 2] and [2, 2] along axis 0 (interleaving needs identical shapes)",
-      Error);
+  check_tensor(out[0], {2, 6, 2},
+               {0, 1, 100, 101, 2, 3, 102, 103, 4, 5, 104, 105, 6, 7, 106, 107, 8, 9, 108, 109, 10, 11, 110, 111});
+  CHECK_THROWS_WITH_AS(run_layer(R"(name: "c" input: ["a", "b"] output: "y" concatND { axis: 0 interleave: true })",
+                                 {a, iota({2, 2})}, kND),
+                       "layer 'c' (concatND): cannot interleave shapes [3, 2] and [2, 2] along axis 0 (interleaving "
+                       "needs identical shapes)",
+                       Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "c" input: ["a", "b"] output: "y" concatND { axis: 2 })", {a, b}, kND),
                        "layer 'c' (concatND): axis 2 is out of range for rank 2", Error);
 }
@@ -90,8 +94,8 @@ TEST_CASE("shape: concatND of large inputs with two threads") {
 }
 
 TEST_CASE("shape: splitND by count and by sizes") {
-  auto out = run_layer(R"(name: "s" input: "x" output: ["a", "b"] splitND { axis: -1 numSplits: 2 })",
-                       {iota({2, 4})}, kND);
+  auto out =
+      run_layer(R"(name: "s" input: "x" output: ["a", "b"] splitND { axis: -1 numSplits: 2 })", {iota({2, 4})}, kND);
   check_tensor(out[0], {2, 2}, {0, 1, 4, 5});
   check_tensor(out[1], {2, 2}, {2, 3, 6, 7});
   // the spec's example: (5, 3, 4), axis -3, sizes [3, 2]
@@ -99,9 +103,10 @@ TEST_CASE("shape: splitND by count and by sizes") {
                   {iota({5, 3, 4})}, kND);
   check_tensor(out[0], {3, 3, 4}, range_of(36));
   check_tensor(out[1], {2, 3, 4}, range_of(24, 36));
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: "x" output: ["a", "b"] splitND { axis: 0 splitSizes: [3, 3] })",
-                                 {iota({5, 3})}, kND),
-                       "layer 's' (splitND): splitSizes [3, 3] add up to 6 but axis 0 of shape [5, 3] has length 5", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "s" input: "x" output: ["a", "b"] splitND { axis: 0 splitSizes: [3, 3] })", {iota({5, 3})},
+                kND),
+      "layer 's' (splitND): splitSizes [3, 3] do not add up to 5, the length of axis 0 of shape [5, 3]", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: "x" output: ["a", "b"] splitND { axis: 0 splitSizes: [1, 2, 2] })",
                                  {iota({5, 3})}, kND),
                        "layer 's' (splitND): splitSizes [1, 2, 2] has 3 entries but the layer has 2 outputs", Error);
@@ -127,8 +132,9 @@ TEST_CASE("shape: expandDims inserts unit axes counted in the output rank") {
   check_tensor(out[0], {1, 10, 1, 5}, range_of(50));
   out = run_layer(R"(name: "e" input: "x" output: "y" expandDims { axes: [-2, -1] })", {iota({10, 5})}, kND);
   check_tensor(out[0], {10, 5, 1, 1}, range_of(50));
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "e" input: "x" output: "y" expandDims { axes: [0, -4] })", {iota({10, 5})}, kND),
-                       "layer 'e' (expandDims): axes [0, -4] names output axis 0 twice", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "e" input: "x" output: "y" expandDims { axes: [0, -4] })", {iota({10, 5})}, kND),
+      "layer 'e' (expandDims): axes [0, -4] names output axis 0 twice", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "e" input: "x" output: "y" expandDims { axes: [4] })", {iota({10, 5})}, kND),
                        "layer 'e' (expandDims): axis 4 is out of range for rank 3", Error);
 }
@@ -146,28 +152,30 @@ TEST_CASE("shape: flattenTo2D follows the spec's examples") {
 }
 
 TEST_CASE("shape: reshapeStatic, reshapeLike and reshapeDynamic") {
-  auto out = run_layer(R"(name: "r" input: "x" output: "y" reshapeStatic { targetShape: [3, -1] })", {iota({2, 3, 2})}, kND);
+  auto out =
+      run_layer(R"(name: "r" input: "x" output: "y" reshapeStatic { targetShape: [3, -1] })", {iota({2, 3, 2})}, kND);
   check_tensor(out[0], {3, 4}, range_of(12));
   out = run_layer(R"(name: "r" input: ["x", "s"] output: "y" reshapeLike {})", {iota({2, 6}), Tensor({4, 3})}, kND);
   check_tensor(out[0], {4, 3}, range_of(12));
-  out = run_layer(R"(name: "r" input: ["x", "s"] output: "y" reshapeDynamic {})", {iota({2, 6}), Tensor({3}, {2, -1, 2})},
-                  kND);
+  out = run_layer(R"(name: "r" input: ["x", "s"] output: "y" reshapeDynamic {})",
+                  {iota({2, 6}), Tensor({3}, {2, -1, 2})}, kND);
   check_tensor(out[0], {2, 3, 2}, range_of(12));
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: "x" output: "y" reshapeStatic { targetShape: [5, -1] })",
-                                 {iota({2, 3, 2})}, kND),
-                       "layer 'r' (reshapeStatic): cannot reshape [2, 3, 2] (12 elements) to targetShape [5, -1]", Error);
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: "x" output: "y" reshapeStatic { targetShape: [-1, -1] })",
-                                 {iota({2, 3, 2})}, kND),
-                       "layer 'r' (reshapeStatic): targetShape [-1, -1] has more than one -1", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: "x" output: "y" reshapeStatic { targetShape: [5, -1] })", {iota({2, 3, 2})}, kND),
+      "layer 'r' (reshapeStatic): cannot reshape [2, 3, 2] (12 elements) to targetShape [5, -1]", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: "x" output: "y" reshapeStatic { targetShape: [-1, -1] })", {iota({2, 3, 2})}, kND),
+      "layer 'r' (reshapeStatic): targetShape [-1, -1] has more than one -1", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: ["x", "s"] output: "y" reshapeDynamic {})",
                                  {iota({2, 6}), Tensor({2}, {2.5F, 4})}, kND),
                        "layer 'r' (reshapeDynamic): the shape input holds 2.5 at index 0; expected an integer", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: ["x", "s"] output: "y" reshapeDynamic {})",
                                  {iota({2, 6}), Tensor({2}, {0, 12})}, kND),
-                       "layer 'r' (reshapeDynamic): shape [0, 12] has entry 0; expected positive sizes or one -1", Error);
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: ["x", "s"] output: "y" reshapeLike {})",
-                                 {iota({2, 6}), Tensor({5})}, kND),
-                       "layer 'r' (reshapeLike): cannot reshape [2, 6] (12 elements) to [5] (5 elements)", Error);
+                       "layer 'r' (reshapeDynamic): shape [0, 12] has entry 0; expected positive sizes or one -1",
+                       Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: ["x", "s"] output: "y" reshapeLike {})", {iota({2, 6}), Tensor({5})}, kND),
+      "layer 'r' (reshapeLike): cannot reshape [2, 6] (12 elements) to [5] (5 elements)", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: "x" output: "y" reshapeLike {})", {iota({2, 6})}, kND),
                        "layer 'r' (reshapeLike): expects 2 inputs, has 1", Error);
 }
@@ -182,10 +190,10 @@ TEST_CASE("shape: rankPreservingReshape with 0 and -1 entries (the spec's exampl
   out = run_layer(R"(name: "r" input: "x" output: "y" rankPreservingReshape { targetShape: [25, 0, -1] })",
                   {iota({10, 3, 5})}, kND);
   check_tensor(out[0], {25, 3, 2}, range_of(150));
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: "x" output: "y" rankPreservingReshape { targetShape: [-1] })",
-                                 {iota({10, 3})}, kND),
-                       "layer 'r' (rankPreservingReshape): targetShape [-1] has 1 entries but the input [10, 3] has rank 2",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: "x" output: "y" rankPreservingReshape { targetShape: [-1] })", {iota({10, 3})},
+                kND),
+      "layer 'r' (rankPreservingReshape): targetShape [-1] has 1 entries but the input [10, 3] has rank 2", Error);
 }
 
 TEST_CASE("shape: stack inserts the new axis") {
@@ -193,11 +201,12 @@ TEST_CASE("shape: stack inserts the new axis") {
   auto out = run_layer(R"(name: "s" input: ["a", "b", "c"] output: "y" stack { axis: -2 })",
                        {iota({2, 3}), iota({2, 3}, 10), iota({2, 3}, 20)}, kND);
   check_tensor(out[0], {2, 3, 3}, {0, 1, 2, 10, 11, 12, 20, 21, 22, 3, 4, 5, 13, 14, 15, 23, 24, 25});
-  out = run_layer(R"(name: "s" input: ["a", "b"] output: "y" stack { axis: 2 })", {iota({2, 2}), iota({2, 2}, 10)}, kND);
+  out =
+      run_layer(R"(name: "s" input: ["a", "b"] output: "y" stack { axis: 2 })", {iota({2, 2}), iota({2, 2}, 10)}, kND);
   check_tensor(out[0], {2, 2, 2}, {0, 10, 1, 11, 2, 12, 3, 13});
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: ["a", "b"] output: "y" stack {})", {iota({2, 3}), iota({3, 2})}, kND),
-                       "layer 's' (stack): cannot stack shapes [2, 3] and [3, 2] (all inputs must have the same shape)",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "s" input: ["a", "b"] output: "y" stack {})", {iota({2, 3}), iota({3, 2})}, kND),
+      "layer 's' (stack): cannot stack shapes [2, 3] and [3, 2] (all inputs must have the same shape)", Error);
 }
 
 TEST_CASE("shape: getShape and copy") {
@@ -214,9 +223,9 @@ TEST_CASE("shape: reverse flips the chosen axes") {
   auto out = run_layer(R"(name: "r" input: "x" output: "y" reverse { reverseDim: [true, false, true] })",
                        {iota({2, 3, 2})}, kND);
   check_tensor(out[0], {2, 3, 2}, {7, 6, 9, 8, 11, 10, 1, 0, 3, 2, 5, 4});
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: "x" output: "y" reverse { reverseDim: [true] })",
-                                 {iota({2, 3, 2})}, kND),
-                       "layer 'r' (reverse): reverseDim has 1 entries but the input [2, 3, 2] has rank 3", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: "x" output: "y" reverse { reverseDim: [true] })", {iota({2, 3, 2})}, kND),
+      "layer 'r' (reverse): reverseDim has 1 entries but the input [2, 3, 2] has rank 3", Error);
 }
 
 TEST_CASE("shape: reverseSeq reproduces the spec's examples") {
@@ -230,13 +239,14 @@ TEST_CASE("shape: reverseSeq reproduces the spec's examples") {
   out = run_layer(R"(name: "r" input: ["x", "n"] output: "y" reverseSeq { batchAxis: -2 sequenceAxis: -1 })",
                   {iota({2, 2, 3}), Tensor({2}, {1, 2})}, kND);
   check_tensor(out[0], {2, 2, 3}, {0, 1, 2, 4, 3, 5, 6, 7, 8, 10, 9, 11});
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: ["x", "n"] output: "y" reverseSeq { batchAxis: 1 sequenceAxis: 0 })",
-                                 {iota({2, 4}), Tensor({4}, {1, 1, 1, 1})}, kND),
-                       "layer 'r' (reverseSeq): batchAxis 1 must come before sequenceAxis 0 (input rank 2)", Error);
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: ["x", "n"] output: "y" reverseSeq { batchAxis: 0 sequenceAxis: 1 })",
-                                 {iota({2, 4}), Tensor({2}, {5, 0})}, kND),
-                       "layer 'r' (reverseSeq): sequence length 5 is outside [0, 4], the length of sequence axis 1",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: ["x", "n"] output: "y" reverseSeq { batchAxis: 1 sequenceAxis: 0 })",
+                {iota({2, 4}), Tensor({4}, {1, 1, 1, 1})}, kND),
+      "layer 'r' (reverseSeq): batchAxis 1 must come before sequenceAxis 0 (input rank 2)", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: ["x", "n"] output: "y" reverseSeq { batchAxis: 0 sequenceAxis: 1 })",
+                {iota({2, 4}), Tensor({2}, {5, 0})}, kND),
+      "layer 'r' (reverseSeq): sequence length 5 is outside [0, 4], the length of sequence axis 1", Error);
 }
 
 }  // namespace

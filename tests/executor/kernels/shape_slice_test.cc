@@ -2,9 +2,9 @@
 // sliceDynamic, sliceBySize, slidingWindows, tile, constantPad,
 // broadcastTo*, fill*, range*. Expected values are NumPy expressions (in
 // comments) evaluated offline, or the spec's own examples.
-#include <numeric>
-
 #include <doctest/doctest.h>
+
+#include <numeric>
 
 #include "spec/error.h"
 #include "tests/executor/kernel_tester.h"
@@ -49,16 +49,21 @@ TEST_CASE("shape: sliceStatic with negative strides and out-of-range ends") {
                   {iota({3, 4})}, kND);
   check_tensor(out[0], {2, 2}, {7, 6, 11, 10});
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: "x" output: "y" sliceStatic {
-      beginIds: [2, 0] endIds: [1, 4] strides: [1, 1] })", {iota({3, 4})}, kND),
-                       "layer 's' (sliceStatic): the slice of axis 0 (length 3, begin 2, end 1, stride 1) is empty", Error);
+      beginIds: [2, 0] endIds: [1, 4] strides: [1, 1] })",
+                                 {iota({3, 4})}, kND),
+                       "layer 's' (sliceStatic): the slice of axis 0 (length 3, begin 2, end 1, stride 1) is empty",
+                       Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: "x" output: "y" sliceStatic {
-      beginIds: [0] endIds: [1] strides: [1] })", {iota({3, 4})}, kND),
+      beginIds: [0] endIds: [1] strides: [1] })",
+                                 {iota({3, 4})}, kND),
                        "layer 's' (sliceStatic): beginIds has 1 entries; expected one per input axis (2)", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: "x" output: "y" sliceStatic {
-      beginIds: [0, 0] endIds: [1, 1] strides: [1, 0] })", {iota({3, 4})}, kND),
+      beginIds: [0, 0] endIds: [1, 1] strides: [1, 0] })",
+                                 {iota({3, 4})}, kND),
                        "layer 's' (sliceStatic): stride of axis 1 is 0", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: "x" output: "y" sliceStatic {
-      beginIds: [3, 0] endIds: [1, 1] strides: [1, 1] squeezeMasks: [true, false] })", {iota({3, 4})}, kND),
+      beginIds: [3, 0] endIds: [1, 1] strides: [1, 1] squeezeMasks: [true, false] })",
+                                 {iota({3, 4})}, kND),
                        "layer 's' (sliceStatic): squeezed index 3 is out of range for axis 0 of length 3", Error);
 }
 
@@ -76,6 +81,25 @@ TEST_CASE("shape: sliceStatic of a large tensor with strided rows and two thread
   check_tensor(out[0], {13, 59, 44}, expected);
 }
 
+TEST_CASE("shape: huge strides and steps that select one element do not overflow") {
+  // np.arange(12).reshape(3,4)[1::2**62, -1::-2**62]
+  auto out = run_layer(R"(name: "s" input: "x" output: "y" sliceStatic {
+      beginIds: [1, -1] endIds: [0, 0] strides: [4611686018427387904, -4611686018427387904] endMasks: [true, true] })",
+                       {iota({3, 4})}, kND);
+  check_tensor(out[0], {1, 1}, {7});
+  out = run_layer(R"(name: "s" input: "x" output: "y" slice {
+      startIndex: 2 endIndex: 4 stride: 4611686018427387904 axis: WIDTH_AXIS })",
+                  {iota({1, 1, 1, 1, 4})});
+  check_tensor(out[0], {1, 1, 1, 1, 1}, {2});
+  out = run_layer(R"(name: "w" input: "x" output: "y" slidingWindows { axis: 0 windowSize: 2 step: 1099511627776 })",
+                  {iota({3, 2})}, kND);
+  check_tensor(out[0], {1, 2, 2}, {0, 1, 2, 3});
+  CHECK_THROWS_WITH_AS(run_layer(R"(name: "t" input: ["x", "r"] output: "y" tile {})",
+                                 {iota({2, 2}), Tensor({2}, {4294967296.0F, 4294967296.0F})}, kND),
+                       "layer 't' (tile): shape [4294967296, 2, 4294967296, 2] has more elements than fit in 64 bits",
+                       Error);
+}
+
 TEST_CASE("shape: sliceDynamic takes begin, end, strides and masks from inputs") {
   // x = np.arange(125).reshape(5,5,5); x[:3:2, 2::2, ::2] with every argument as an input
   const Tensor x = iota({5, 5, 5});
@@ -91,8 +115,8 @@ TEST_CASE("shape: sliceDynamic takes begin, end, strides and masks from inputs")
   check_tensor(out[0], {2}, {39, 64});
   // every axis squeezed: x[4, 0, 1] as a [1] tensor
   out = run_layer(R"(name: "s" input: ["x", "b", "e", "st", "bm", "em", "sq"] output: "y" sliceDynamic {})",
-                  {x, Tensor({3}, {4, 0, 1}), Tensor({3}, {0, 0, 0}), Tensor({3}, {1, 1, 1}), Tensor({3}),
-                   Tensor({3}), Tensor({3}, {1, 1, 1})},
+                  {x, Tensor({3}, {4, 0, 1}), Tensor({3}, {0, 0, 0}), Tensor({3}, {1, 1, 1}), Tensor({3}), Tensor({3}),
+                   Tensor({3}, {1, 1, 1})},
                   kND);
   check_tensor(out[0], {1}, {101});
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "s" input: ["x", "b"] output: "y" sliceDynamic { endIds: [1] strides: [1] })",
@@ -134,11 +158,12 @@ TEST_CASE("shape: tile with reps from the parameter and from a second input") {
   // np.tile(x, (2,)): reps shorter than the rank get leading ones
   out = run_layer(R"(name: "t" input: ["x", "r"] output: "y" tile {})", {iota({1, 2, 3}), Tensor({1}, {2})}, kND);
   check_tensor(out[0], {1, 2, 6}, {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "t" input: "x" output: "y" tile { reps: [1, 1, 1, 2] })", {iota({1, 2, 3})}, kND),
-                       "layer 't' (tile): reps [1, 1, 1, 2] must have 1 to 3 entries for input shape [1, 2, 3]", Error);
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "t" input: ["x", "r"] output: "y" tile {})",
-                                 {iota({1, 2, 3}), Tensor({1}, {0})}, kND),
-                       "layer 't' (tile): the reps input [0] has a count that is not positive", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "t" input: "x" output: "y" tile { reps: [1, 1, 1, 2] })", {iota({1, 2, 3})}, kND),
+      "layer 't' (tile): reps [1, 1, 1, 2] must have 1 to 3 entries for input shape [1, 2, 3]", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "t" input: ["x", "r"] output: "y" tile {})", {iota({1, 2, 3}), Tensor({1}, {0})}, kND),
+      "layer 't' (tile): the reps input [0] has a count that is not positive", Error);
 }
 
 TEST_CASE("shape: tile of a large tensor with two threads") {
@@ -159,20 +184,22 @@ TEST_CASE("shape: constantPad by amounts, to a given size, and from a second inp
   check_tensor(out[0], {3, 5}, {-1, -1, -1, -1, -1, 0, 1, 2, -1, -1, 3, 4, 5, -1, -1});
   // output sizes 4 (after) and 6 (before): np.pad(x, ((0,2),(3,0)), constant_values=7)
   out = run_layer(
-      R"(name: "p" input: "x" output: "y" constantPad { value: 7 padAmounts: [0, 4, 6, 0] padToGivenOutputSizeMode: true })",
+      R"(name: "p" input: "x" output: "y" constantPad {
+          value: 7 padAmounts: [0, 4, 6, 0] padToGivenOutputSizeMode: true })",
       {iota({2, 3})}, kND);
   check_tensor(out[0], {4, 6}, {7, 7, 7, 0, 1, 2, 7, 7, 7, 3, 4, 5, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7});
   out = run_layer(R"(name: "p" input: ["x", "a"] output: "y" constantPad { value: -1 })",
                   {iota({2, 3}), Tensor({4}, {1, 0, 0, 2})}, kND);
   check_tensor(out[0], {3, 5}, {-1, -1, -1, -1, -1, 0, 1, 2, -1, -1, 3, 4, 5, -1, -1});
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "p" input: "x" output: "y" constantPad { padAmounts: [1, 1] })",
-                                 {iota({2, 3})}, kND),
-                       "layer 'p' (constantPad): padAmounts [1, 1] has 2 entries; expected 2 per input axis (4 for "
-                       "shape [2, 3])",
-                       Error);
   CHECK_THROWS_WITH_AS(
-      run_layer(R"(name: "p" input: "x" output: "y" constantPad { padAmounts: [1, 4, 0, 0] padToGivenOutputSizeMode: true })",
-                {iota({2, 3})}, kND),
+      run_layer(R"(name: "p" input: "x" output: "y" constantPad { padAmounts: [1, 1] })", {iota({2, 3})}, kND),
+      "layer 'p' (constantPad): padAmounts [1, 1] has 2 entries; expected 2 per input axis (4 for "
+      "shape [2, 3])",
+      Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(
+          R"(name: "p" input: "x" output: "y" constantPad { padAmounts: [1, 4, 0, 0] padToGivenOutputSizeMode: true })",
+          {iota({2, 3})}, kND),
       "layer 'p' (constantPad): with padToGivenOutputSizeMode only one of padAmounts[0] and [1] may be nonzero, got "
       "[1, 4, 0, 0]",
       Error);
@@ -182,18 +209,19 @@ TEST_CASE("shape: broadcastToLike, broadcastToStatic, broadcastToDynamic") {
   // np.broadcast_to([[1], [2]], (2, 2, 3))
   const Tensor column({2, 1}, {1, 2});
   const std::vector<float> expected{1, 1, 1, 2, 2, 2, 1, 1, 1, 2, 2, 2};
-  auto out = run_layer(R"(name: "b" input: ["x", "s"] output: "y" broadcastToLike {})", {column, Tensor({2, 2, 3})}, kND);
+  auto out =
+      run_layer(R"(name: "b" input: ["x", "s"] output: "y" broadcastToLike {})", {column, Tensor({2, 2, 3})}, kND);
   check_tensor(out[0], {2, 2, 3}, expected);
   out = run_layer(R"(name: "b" input: "x" output: "y" broadcastToStatic { targetShape: [2, 2, 3] })", {column}, kND);
   check_tensor(out[0], {2, 2, 3}, expected);
   out = run_layer(R"(name: "b" input: ["x", "s"] output: "y" broadcastToDynamic {})", {column, Tensor({3}, {2, 2, 3})},
                   kND);
   check_tensor(out[0], {2, 2, 3}, expected);
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "b" input: "x" output: "y" broadcastToStatic { targetShape: [3, 3] })",
-                                 {column}, kND),
-                       "layer 'b' (broadcastToStatic): cannot broadcast shape [2, 1] to [3, 3] (each input dimension "
-                       "must equal the target's or be 1, and the target rank must not be smaller)",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "b" input: "x" output: "y" broadcastToStatic { targetShape: [3, 3] })", {column}, kND),
+      "layer 'b' (broadcastToStatic): cannot broadcast shape [2, 1] to [3, 3] (each input dimension "
+      "must equal the target's or be 1, and the target rank must not be smaller)",
+      Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "b" input: ["x", "s"] output: "y" broadcastToDynamic {})",
                                  {column, Tensor({2}, {2, -3})}, kND),
                        "layer 'b' (broadcastToDynamic): the shape input [2, -3] has a dimension that is not positive",
@@ -215,8 +243,8 @@ TEST_CASE("shape: fillLike, fillStatic, fillDynamic") {
 
 TEST_CASE("shape: rangeStatic and rangeDynamic follow numpy.arange") {
   // np.arange(-10.4, 23, 12.2)
-  auto out = run_layer(R"(name: "r" output: "y" rangeStatic { startValue: -10.4 endValue: 23 stepSizeValue: 12.2 })", {},
-                       kND);
+  auto out =
+      run_layer(R"(name: "r" output: "y" rangeStatic { startValue: -10.4 endValue: 23 stepSizeValue: 12.2 })", {}, kND);
   check_tensor(out[0], {3}, {-10.4F, 1.8F, 14.0F});
   // np.arange(10, 5, -0.6): end from the input, start and step from parameters
   out = run_layer(R"(name: "r" input: "e" output: "y" rangeDynamic { startValue: 10 stepSizeValue: -0.6 })",
@@ -231,9 +259,9 @@ TEST_CASE("shape: rangeStatic and rangeDynamic follow numpy.arange") {
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: ["e", "s"] output: "y" rangeDynamic { stepSizeValue: 1 })",
                                  {Tensor({1}, {1}), Tensor({1}, {3})}, kND),
                        "layer 'r' (rangeDynamic): range from 3 to 1 by 1 is empty", Error);
-  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: "e" output: "y" rangeDynamic { stepSizeValue: 1 })",
-                                 {Tensor({2}, {1, 2})}, kND),
-                       "layer 'r' (rangeDynamic): the end input must hold one value, has shape [2]", Error);
+  CHECK_THROWS_WITH_AS(
+      run_layer(R"(name: "r" input: "e" output: "y" rangeDynamic { stepSizeValue: 1 })", {Tensor({2}, {1, 2})}, kND),
+      "layer 'r' (rangeDynamic): the end input must hold one value, has shape [2]", Error);
 }
 
 }  // namespace
