@@ -145,6 +145,31 @@ TEST_CASE("shape: concat along channels and along the sequence") {
                        "layer 'c' (concat): sequenceConcat needs inputs of rank >= 5, got shape [1, 2, 2]", Error);
 }
 
+TEST_CASE("shape: classic concat, split and reorganizeData on ND blobs use the trailing [C, H, W] axes") {
+  // np.concatenate([np.arange(4).reshape(2,1,1,2), 10 + np.arange(4).reshape(2,1,1,2)], axis=-3)
+  auto out = run_layer(R"(name: "c" input: ["a", "b"] output: "y" concat {})",
+                       {iota({2, 1, 1, 2}), iota({2, 1, 1, 2}, 10)}, kND);
+  check_tensor(out[0], {2, 2, 1, 2}, {0, 1, 10, 11, 2, 3, 12, 13});
+  out = run_layer(R"(name: "s" input: "x" output: ["a", "b"] split {})", {iota({4, 1, 2})}, kND);
+  check_tensor(out[0], {2, 1, 2}, {0, 1, 2, 3});
+  check_tensor(out[1], {2, 1, 2}, {4, 5, 6, 7});
+  // a rank-3 [C=8, H=1, W=2] blob: the spec's DEPTH_TO_SPACE example without leading axes
+  out = run_layer(R"(name: "r" input: "x" output: "y" reorganizeData { mode: DEPTH_TO_SPACE blockSize: 2 })",
+                  {iota({8, 1, 2}, 1)}, kND);
+  check_tensor(out[0], {2, 2, 4}, {1, 5, 2, 6, 9, 13, 10, 14, 3, 7, 4, 8, 11, 15, 12, 16});
+}
+
+TEST_CASE("shape: classic layers check their input and output counts") {
+  CHECK_THROWS_WITH_AS(run_layer(R"(name: "f" input: ["x", "z"] output: "y" flatten {})",
+                                 {iota({1, 1, 2, 1, 1}), iota({1, 1, 2, 1, 1})}),
+                       "layer 'f' (flatten): expects 1 input, has 2", Error);
+  CHECK_THROWS_WITH_AS(run_layer(R"(name: "r" input: "x" output: ["y", "z"] reshape { targetShape: [2, 1, 1] })",
+                                 {iota({1, 1, 2, 1, 1})}),
+                       "layer 'r' (reshape): expects 1 output, has 2", Error);
+  CHECK_THROWS_WITH_AS(run_layer(R"(name: "c" output: "y" concat {})", {}),
+                       "layer 'c' (concat): expects at least 1 input, has 0", Error);
+}
+
 TEST_CASE("shape: split divides the channels evenly") {
   auto out = run_layer(R"(name: "s" input: "x" output: ["a", "b"] split { nOutputs: 2 })", {iota({1, 2, 4, 1, 2})});
   check_tensor(out[0], {1, 2, 2, 1, 2}, {0, 1, 2, 3, 8, 9, 10, 11});
