@@ -1,5 +1,6 @@
 // The unary layer (scale and shift, then the function) and the ND one-input math layers.
 // Expected values: NumPy expressions in the comments.
+#include <limits>
 #include <string>
 
 #include <doctest/doctest.h>
