@@ -61,6 +61,9 @@ class Batchnorm final : public Kernel {
       const std::vector<float> variance = weights.get("variance", channels_);
       // Fold the fixed statistics into one multiply-add per element.
       for (std::size_t c = 0; c < gamma_.size(); ++c) {
+        if (variance[c] + eps_ <= 0)
+          throw Error("variance[" + std::to_string(c) + "] is " + std::to_string(variance[c]) +
+                      "; a variance plus epsilon must be positive");
         const float scale = gamma_[c] / std::sqrt(variance[c] + eps_);
         gamma_[c] = scale;
         beta_[c] = beta_[c] - mean[c] * scale;

@@ -55,6 +55,10 @@ TEST_CASE("normalization: batchnorm parameter errors") {
                                      "computeMeanVar: true }",
                                  {rank5(3, 1, 1, {1, 2, 3})}),
                        "layer 'bn' (batchnorm): input [1, 1, 3, 1, 1] has 3 channels (axis -3); the layer has 2", Error);
+  CHECK_THROWS_WITH_AS(run_layer(std::string(R"(name: "bn" input: "x" output: "y" batchnorm { )") + kBatchnormWeights +
+                                     "mean { floatValue: [0, 0] } variance { floatValue: [1, -2] } }",
+                                 {rank5(2, 1, 1, {1, 2})}),
+                       "layer 'bn' (batchnorm): variance[1] is -2.000000; a variance plus epsilon must be positive", Error);
   CHECK_THROWS_WITH_AS(run_layer(R"(name: "bn" input: "x" output: "y" batchnorm { })", {rank5(1, 1, 1, {1})}),
                        "layer 'bn' (batchnorm): batchnorm channels is 0; expected the input's channel count", Error);
 }
