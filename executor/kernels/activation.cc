@@ -19,12 +19,8 @@ using CoreML::Specification::GeluLayerParams;
 // log(1 + e^x) without overflow for large x or lost precision for very negative x.
 inline float softplus(float x) { return std::max(x, 0.0F) + std::log1p(std::exp(-std::fabs(x))); }
 
-inline float sigmoid(float x) {
-  // Split by sign so exp never overflows.
-  if (x >= 0) return 1.0F / (1.0F + std::exp(-x));
-  const float e = std::exp(x);
-  return e / (1.0F + e);
-}
+// exp(-x) may overflow to inf for very negative x; 1 / (1 + inf) is then exactly 0.
+inline float sigmoid(float x) { return 1.0F / (1.0F + std::exp(-x)); }
 
 // A per-channel activation: alpha (and beta) hold 1 value or one per channel of axis -3.
 class PerChannelActivation final : public Kernel {

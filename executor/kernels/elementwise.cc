@@ -94,6 +94,25 @@ void softmax_along(const float* x, float* y, const AxisView& view, RunContext& c
   const std::int64_t n = view.length;
   const std::int64_t inner = view.inner;
   if (n == 0 || view.outer == 0 || inner == 0) return;
+  if (inner == 1) {
+    // Softmax over the last axis: each row is contiguous.
+    parallel_range(ctx, view.outer, view.outer * n, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t o = begin; o < end; ++o) {
+        const float* src = x + o * n;
+        float* dst = y + o * n;
+        float peak = -std::numeric_limits<float>::infinity();
+        for (std::int64_t r = 0; r < n; ++r) peak = std::max(peak, src[r]);
+        double total = 0;
+        for (std::int64_t r = 0; r < n; ++r) {
+          dst[r] = std::exp(src[r] - peak);
+          total += dst[r];
+        }
+        const auto inv = static_cast<float>(1.0 / total);
+        for (std::int64_t r = 0; r < n; ++r) dst[r] *= inv;
+      }
+    });
+    return;
+  }
   const std::int64_t blocks = (inner + kBlock - 1) / kBlock;
   const std::int64_t tasks = view.outer * blocks;
   parallel_range(ctx, tasks, view.outer * n * inner, [&](std::int64_t begin, std::int64_t end) {
@@ -111,9 +130,6 @@ void softmax_along(const float* x, float* y, const AxisView& view, RunContext& c
       }
       for (std::int64_t r = 0; r < n; ++r)
         for (std::int64_t j = 0; j < width; ++j) peak[j] = std::max(peak[j], src[r * inner + j]);
-      // A row of -inf would give NaN from (-inf) - (-inf); shifting by 0 keeps exp at 0 and the sum at 0.
-      for (std::int64_t j = 0; j < width; ++j)
-        if (std::isinf(peak[j]) && peak[j] < 0) peak[j] = 0.0F;
       for (std::int64_t r = 0; r < n; ++r) {
         for (std::int64_t j = 0; j < width; ++j) {
           const float e = std::exp(src[r * inner + j] - peak[j]);

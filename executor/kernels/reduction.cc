@@ -23,75 +23,114 @@ enum class Op { sum, mean, prod, sum_log_eps, log_sum, sum_square, l1, l2, max, 
 
 constexpr std::int64_t kBlock = 256;
 
-// y[o, j] = reduce over r of x[o, r, j].
-void reduce_view(const float* x, float* y, const AxisView& v, Op op, float eps, RunContext& ctx) {
+// One reduction as start value, per-element term, combination and final step.
+template <Op op>
+struct Rule {
+  static double start() {
+    if constexpr (op == Op::prod) return 1.0;
+    else if constexpr (op == Op::max) return -std::numeric_limits<double>::infinity();
+    else if constexpr (op == Op::min) return std::numeric_limits<double>::infinity();
+    else return 0.0;
+  }
+  // `shift` is the log-sum-exp peak, `eps` the classic LOGSUM epsilon.
+  static double term(float x, double shift, float eps) {
+    if constexpr (op == Op::sum_log_eps) return std::log(static_cast<double>(x) + eps);
+    else if constexpr (op == Op::sum_square || op == Op::l2) return static_cast<double>(x) * x;
+    else if constexpr (op == Op::l1) return std::fabs(static_cast<double>(x));
+    else if constexpr (op == Op::log_sum_exp) return std::exp(x - shift);
+    else return x;
+  }
+  static double combine(double a, double b) {
+    if constexpr (op == Op::prod) return a * b;
+    else if constexpr (op == Op::max) return std::max(a, b);
+    else if constexpr (op == Op::min) return std::min(a, b);
+    else return a + b;
+  }
+  static float finish(double acc, double shift, std::int64_t n) {
+    if constexpr (op == Op::mean) acc /= static_cast<double>(n);
+    else if constexpr (op == Op::l2) acc = std::sqrt(acc);
+    else if constexpr (op == Op::log_sum) acc = std::log(acc);
+    else if constexpr (op == Op::log_sum_exp) acc = std::isinf(shift) ? shift : shift + std::log(acc);
+    return static_cast<float>(acc);
+  }
+};
+
+// The log-sum-exp shift: the largest value (0 when every value is -inf, so exp stays 0).
+inline double lse_shift(double peak) { return std::isinf(peak) && peak < 0 ? 0.0 : peak; }
+
+template <Op op>
+void reduce_view_as(const float* x, float* y, const AxisView& v, float eps, RunContext& ctx) {
+  using R = Rule<op>;
   const std::int64_t n = v.length;
   const std::int64_t inner = v.inner;
+  if (inner == 1) {
+    // Contiguous rows: four independent accumulators keep the adds pipelined.
+    parallel_range(ctx, v.outer, v.outer * n, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t o = begin; o < end; ++o) {
+        const float* row = x + o * n;
+        double shift = 0;
+        if constexpr (op == Op::log_sum_exp) {
+          double peak = -std::numeric_limits<double>::infinity();
+          for (std::int64_t r = 0; r < n; ++r) peak = std::max(peak, static_cast<double>(row[r]));
+          shift = lse_shift(peak);
+        }
+        double a0 = R::start(), a1 = R::start(), a2 = R::start(), a3 = R::start();
+        std::int64_t r = 0;
+        for (; r + 4 <= n; r += 4) {
+          a0 = R::combine(a0, R::term(row[r], shift, eps));
+          a1 = R::combine(a1, R::term(row[r + 1], shift, eps));
+          a2 = R::combine(a2, R::term(row[r + 2], shift, eps));
+          a3 = R::combine(a3, R::term(row[r + 3], shift, eps));
+        }
+        for (; r < n; ++r) a0 = R::combine(a0, R::term(row[r], shift, eps));
+        y[o] = R::finish(R::combine(R::combine(a0, a1), R::combine(a2, a3)), shift, n);
+      }
+    });
+    return;
+  }
+  // Strided: columns of up to kBlock inner values advance together, reading whole rows.
   const std::int64_t blocks = (inner + kBlock - 1) / kBlock;
   parallel_range(ctx, v.outer * blocks, v.outer * n * inner, [&](std::int64_t begin, std::int64_t end) {
     double acc[kBlock];
-    double peak[kBlock];
+    double shift[kBlock];
     for (std::int64_t task = begin; task < end; ++task) {
       const std::int64_t o = task / blocks;
       const std::int64_t j0 = (task % blocks) * kBlock;
       const std::int64_t w = std::min(kBlock, inner - j0);
       const float* src = x + o * n * inner + j0;
-      const double start = op == Op::prod ? 1.0
-                           : op == Op::max ? -std::numeric_limits<double>::infinity()
-                           : op == Op::min ? std::numeric_limits<double>::infinity()
-                                           : 0.0;
-      std::fill(acc, acc + w, start);
-      if (op == Op::log_sum_exp) {
-        // Shift by the largest value so exp never overflows.
-        std::fill(peak, peak + w, -std::numeric_limits<double>::infinity());
+      std::fill(acc, acc + w, R::start());
+      std::fill(shift, shift + w, 0.0);
+      if constexpr (op == Op::log_sum_exp) {
+        std::fill(shift, shift + w, -std::numeric_limits<double>::infinity());
         for (std::int64_t r = 0; r < n; ++r)
-          for (std::int64_t j = 0; j < w; ++j) peak[j] = std::max(peak[j], static_cast<double>(src[r * inner + j]));
-        for (std::int64_t j = 0; j < w; ++j)
-          if (std::isinf(peak[j])) peak[j] = peak[j] < 0 ? 0.0 : peak[j];
+          for (std::int64_t j = 0; j < w; ++j) shift[j] = std::max(shift[j], static_cast<double>(src[r * inner + j]));
+        for (std::int64_t j = 0; j < w; ++j) shift[j] = lse_shift(shift[j]);
       }
       for (std::int64_t r = 0; r < n; ++r) {
         const float* row = src + r * inner;
-        switch (op) {
-          case Op::sum:
-          case Op::mean:
-          case Op::log_sum:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] += row[j];
-            break;
-          case Op::prod:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] *= row[j];
-            break;
-          case Op::sum_log_eps:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] += std::log(static_cast<double>(row[j]) + eps);
-            break;
-          case Op::sum_square:
-          case Op::l2:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] += static_cast<double>(row[j]) * row[j];
-            break;
-          case Op::l1:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] += std::fabs(static_cast<double>(row[j]));
-            break;
-          case Op::max:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] = std::max(acc[j], static_cast<double>(row[j]));
-            break;
-          case Op::min:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] = std::min(acc[j], static_cast<double>(row[j]));
-            break;
-          case Op::log_sum_exp:
-            for (std::int64_t j = 0; j < w; ++j) acc[j] += std::exp(row[j] - peak[j]);
-            break;
-        }
+        for (std::int64_t j = 0; j < w; ++j) acc[j] = R::combine(acc[j], R::term(row[j], shift[j], eps));
       }
       float* dst = y + o * inner + j0;
-      for (std::int64_t j = 0; j < w; ++j) {
-        double value = acc[j];
-        if (op == Op::mean) value /= static_cast<double>(n);
-        else if (op == Op::l2) value = std::sqrt(value);
-        else if (op == Op::log_sum) value = std::log(value);
-        else if (op == Op::log_sum_exp) value = std::isinf(peak[j]) ? peak[j] : peak[j] + std::log(value);
-        dst[j] = static_cast<float>(value);
-      }
+      for (std::int64_t j = 0; j < w; ++j) dst[j] = R::finish(acc[j], shift[j], n);
     }
   });
+}
+
+// y[o, j] = reduce over r of x[o, r, j].
+void reduce_view(const float* x, float* y, const AxisView& v, Op op, float eps, RunContext& ctx) {
+  switch (op) {
+    case Op::sum: reduce_view_as<Op::sum>(x, y, v, eps, ctx); return;
+    case Op::mean: reduce_view_as<Op::mean>(x, y, v, eps, ctx); return;
+    case Op::prod: reduce_view_as<Op::prod>(x, y, v, eps, ctx); return;
+    case Op::sum_log_eps: reduce_view_as<Op::sum_log_eps>(x, y, v, eps, ctx); return;
+    case Op::log_sum: reduce_view_as<Op::log_sum>(x, y, v, eps, ctx); return;
+    case Op::sum_square: reduce_view_as<Op::sum_square>(x, y, v, eps, ctx); return;
+    case Op::l1: reduce_view_as<Op::l1>(x, y, v, eps, ctx); return;
+    case Op::l2: reduce_view_as<Op::l2>(x, y, v, eps, ctx); return;
+    case Op::max: reduce_view_as<Op::max>(x, y, v, eps, ctx); return;
+    case Op::min: reduce_view_as<Op::min>(x, y, v, eps, ctx); return;
+    case Op::log_sum_exp: reduce_view_as<Op::log_sum_exp>(x, y, v, eps, ctx); return;
+  }
 }
 
 // Index of the first largest (or smallest) x[o, r, j] over r.

@@ -1,6 +1,7 @@
 // Reduction kernels: classic reduce, the ND reduce layers, argMax/argMin, cumSum.
 // X = np.array([[[1,2,3],[4,5,6]],[[-1,0.5,2],[3,-2,1]]]) (shape [2,2,3]); expected values from NumPy.
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include <doctest/doctest.h>
@@ -60,6 +61,9 @@ TEST_CASE("reduction: a middle axis, split axes and every axis") {
 TEST_CASE("reduction: logSumExp is stable for large values; errors name the axis") {
   // 1000 + log(1 + e^-1)
   check_tensor(reduce("reduceLogSumExp", "axes: 0", Tensor({2}, {1000, 999})), {1}, {1000.31326169F});
+  // the same along a strided axis, and a column of -inf gives -inf (np.logaddexp.reduce)
+  const float inf = std::numeric_limits<float>::infinity();
+  check_tensor(reduce("reduceLogSumExp", "axes: 0", Tensor({2, 2}, {1000, -inf, 999, -inf})), {2}, {1000.31326169F, -inf});
   CHECK_THROWS_WITH_AS(reduce("reduceSum", "axes: 3"), "layer 'r' (reduceSum): axis 3 is out of range for rank 3", Error);
   CHECK_THROWS_WITH_AS(reduce("reduceSum", "axes: [1, -2]"), "layer 'r' (reduceSum): axis -2 is listed twice in axes", Error);
 }
