@@ -39,6 +39,16 @@ std::int64_t column_tile(std::int64_t columns, std::int64_t units, std::int64_t 
   return ceil_div(tile, 16) * 16;
 }
 
+// Splits the GEMM's output rows (channels) too when column tiles alone leave
+// threads idle, as on the small feature maps late in a network. Each block
+// redoes its tile's im2col, which is cheap next to the block's GEMM.
+std::int64_t row_block(std::int64_t rows, std::int64_t tasks, int threads) {
+  const std::int64_t wanted = 2 * static_cast<std::int64_t>(threads);
+  if (threads <= 1 || tasks >= wanted) return rows;
+  const std::int64_t blocks = std::clamp<std::int64_t>(ceil_div(wanted, tasks), 1, std::max<std::int64_t>(1, rows / 16));
+  return ceil_div(rows, blocks);
+}
+
 // Writes rows (channel, kz, ky, kx) x output positions [c0, c1) of one group's input.
 void im2col_tile(const ConvGeometry& g, const float* in, std::int64_t channels, std::int64_t c0, std::int64_t c1,
                  float* col) {
@@ -168,13 +178,17 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
   const std::int64_t units = g.batch * g.groups;
   const std::int64_t tile = column_tile(columns, units, rows, pool.size());
   const std::int64_t tiles = ceil_div(columns, tile);
-  pool.parallel_for(units * tiles, 1, [&](std::int64_t begin, std::int64_t end) {
+  const std::int64_t block = row_block(cout_g, units * tiles, pool.size());
+  const std::int64_t blocks = ceil_div(cout_g, block);
+  pool.parallel_for(units * tiles * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
     thread_local std::vector<float> col;
     for (std::int64_t task = begin; task < end; ++task) {
-      const std::int64_t unit = task / tiles;
+      const std::int64_t r0 = (task % blocks) * block;
+      const std::int64_t r1 = std::min(cout_g, r0 + block);
+      const std::int64_t unit = task / blocks / tiles;
       const std::int64_t n = unit / g.groups;
       const std::int64_t grp = unit % g.groups;
-      const std::int64_t c0 = (task % tiles) * tile;
+      const std::int64_t c0 = (task / blocks % tiles) * tile;
       const std::int64_t c1 = std::min(columns, c0 + tile);
       const float* in = input + (n * g.in_channels + grp * cin_g) * in_plane;
       const float* rhs = nullptr;
@@ -188,12 +202,12 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
         rhs = col.data();
         rhs_stride = c1 - c0;
       }
-      const ConstMatrixMap lhs(weights + grp * cout_g * rows, cout_g, rows, Eigen::OuterStride<>(rows));
+      const std::int64_t first = grp * cout_g + r0;  // output channel of the block's first row
+      const ConstMatrixMap lhs(weights + first * rows, r1 - r0, rows, Eigen::OuterStride<>(rows));
       const ConstMatrixMap rhs_map(rhs, rows, c1 - c0, Eigen::OuterStride<>(rhs_stride));
-      MatrixMap out(output + (n * g.out_channels + grp * cout_g) * columns + c0, cout_g, c1 - c0,
-                    Eigen::OuterStride<>(columns));
+      MatrixMap out(output + (n * g.out_channels + first) * columns + c0, r1 - r0, c1 - c0, Eigen::OuterStride<>(columns));
       out.noalias() = lhs * rhs_map;
-      add_bias_rows(out, bias, grp * cout_g);
+      add_bias_rows(out, bias, first);
     }
   });
 }
@@ -208,18 +222,22 @@ void convolution_transpose(const ConvGeometry& g, const float* input, const std:
   const std::int64_t out_plane = g.out_size();
   const std::int64_t tile = column_tile(columns, g.groups, cin_g, pool.size());
   const std::int64_t tiles = ceil_div(columns, tile);
+  const std::int64_t block = row_block(rows, g.groups * tiles, pool.size());
+  const std::int64_t blocks = ceil_div(rows, block);
   std::vector<float> col(static_cast<std::size_t>(g.groups * rows * columns));
   for (std::int64_t n = 0; n < g.batch; ++n) {
     const float* in = input + n * g.in_channels * columns;
     // col[group][o, tap][input position] = sum_i w[group][o, tap][i] * x[group][i][position]
-    pool.parallel_for(g.groups * tiles, 1, [&](std::int64_t begin, std::int64_t end) {
+    pool.parallel_for(g.groups * tiles * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t task = begin; task < end; ++task) {
-        const std::int64_t grp = task / tiles;
-        const std::int64_t c0 = (task % tiles) * tile;
+        const std::int64_t r0 = (task % blocks) * block;
+        const std::int64_t r1 = std::min(rows, r0 + block);
+        const std::int64_t grp = task / blocks / tiles;
+        const std::int64_t c0 = (task / blocks % tiles) * tile;
         const std::int64_t c1 = std::min(columns, c0 + tile);
-        const ConstMatrixMap lhs(packed.data() + grp * rows * cin_g, rows, cin_g, Eigen::OuterStride<>(cin_g));
+        const ConstMatrixMap lhs(packed.data() + (grp * rows + r0) * cin_g, r1 - r0, cin_g, Eigen::OuterStride<>(cin_g));
         const ConstMatrixMap rhs(in + grp * cin_g * columns + c0, cin_g, c1 - c0, Eigen::OuterStride<>(columns));
-        MatrixMap dst(col.data() + grp * rows * columns + c0, rows, c1 - c0, Eigen::OuterStride<>(columns));
+        MatrixMap dst(col.data() + (grp * rows + r0) * columns + c0, r1 - r0, c1 - c0, Eigen::OuterStride<>(columns));
         dst.noalias() = lhs * rhs;
       }
     });

@@ -145,6 +145,22 @@ TEST_CASE("convolution: multi-threaded runs (im2col tiles, pointwise, depthwise,
   CHECK(out[0].data()[777] == doctest::Approx(0.7109375));
 }
 
+TEST_CASE("convolution: small feature maps split output channels across threads") {
+  const testing::LayerRun two{.threads = 2};
+  // conv2d(X((1,8,3,3)), W(2880).reshape(40,8,3,3), B(40), pads 1): one column tile, two channel blocks
+  auto out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 40 kernelChannels: 8 kernelSize: [3, 3] same { } hasBias: true })", 2880),
+                                {pattern_tensor({1, 1, 8, 3, 3})}, two);
+  check_summary(out[0], {1, 1, 40, 3, 3}, 1.6171875, -2.671875);
+  CHECK(out[0].data()[200] == doctest::Approx(2.71875));
+  // deconv2d(X((1,4,3,3)), W(128).reshape(4,8,2,2), stride 2): 32 GEMM rows in two blocks
+  out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 8 kernelChannels: 4 kernelSize: [2, 2] stride: [2, 2] isDeconvolution: true valid { } })", 128),
+                           {pattern_tensor({1, 1, 4, 3, 3})}, two);
+  check_summary(out[0], {1, 1, 8, 6, 6}, -2.3125, -17.171875);
+  CHECK(out[0].data()[100] == doctest::Approx(-0.5546875));
+}
+
 TEST_CASE("convolution: parameter and shape errors") {
   CHECK_THROWS_WITH_AS(testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
       outputChannels: 3 kernelChannels: 2 kernelSize: [2, 2] valid { } })", 24), {pattern_tensor({1, 1, 3, 4, 4})}),
