@@ -7,6 +7,9 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
+
+#include <Eigen/Core>
 
 #include "executor/kernel_registry.h"
 #include "executor/kernels/common.h"
@@ -33,61 +36,115 @@ struct PoolGeometry {
   std::array<std::int64_t, 3> pad_after{0, 0, 0};
 };
 
-// One window's value. Padding counts as zeros for AVERAGE (unless excluded) and
-// L2, and is skipped by MAX; a window holding only padding gives 0.
+// The extent of every window along one axis: real input positions [lo, hi)
+// and the span counted for an average with padding (clipped at in + pad_after).
+struct AxisWindows {
+  std::vector<std::int64_t> lo;
+  std::vector<std::int64_t> hi;
+  std::vector<std::int64_t> span;
+};
+
+AxisWindows axis_windows(const PoolGeometry& g, int a) {
+  AxisWindows w;
+  for (std::int64_t o = 0; o < g.out[a]; ++o) {
+    const std::int64_t start = o * g.stride[a] - g.pad_before[a];
+    const std::int64_t stop = std::min(start + g.kernel[a], g.in[a] + g.pad_after[a]);
+    w.span.push_back(stop - start);
+    w.lo.push_back(std::clamp<std::int64_t>(start, 0, g.in[a]));
+    w.hi.push_back(std::clamp<std::int64_t>(stop, w.lo.back(), g.in[a]));
+  }
+  return w;
+}
+
+using Row = Eigen::Map<Eigen::ArrayXf>;
+using StridedRow = Eigen::Map<const Eigen::ArrayXf, Eigen::Unaligned, Eigen::InnerStride<>>;
+
+// Padding counts as zeros for AVERAGE (unless excluded) and L2, and is skipped
+// by MAX; a window holding only padding gives 0. Each output row accumulates
+// one kernel tap at a time over all its columns, so the inner loop is a
+// (strided) vector operation.
 void pool(const PoolGeometry& g, PoolOp op, bool exclude_padding, const float* input, float* output,
           ThreadPool& threads) {
   const std::int64_t in_plane = g.in[0] * g.in[1] * g.in[2];
   const std::int64_t out_plane = g.out[0] * g.out[1] * g.out[2];
+  const AxisWindows wd = axis_windows(g, 0);
+  const AxisWindows wy = axis_windows(g, 1);
+  const AxisWindows wx = axis_windows(g, 2);
+  // Output columns [x_lo, x_hi) whose window holds real column ox * stride + offset, per kernel column.
+  const std::int64_t kw = g.kernel[2];
+  const std::int64_t sx = g.stride[2];
+  std::vector<std::int64_t> x_lo(static_cast<std::size_t>(kw));
+  std::vector<std::int64_t> x_hi(static_cast<std::size_t>(kw));
+  for (std::int64_t kx = 0; kx < kw; ++kx) {
+    const std::int64_t offset = kx - g.pad_before[2];
+    std::int64_t lo = offset >= 0 ? 0 : (-offset + sx - 1) / sx;
+    std::int64_t hi = offset >= g.in[2] ? 0 : (g.in[2] - 1 - offset) / sx + 1;
+    lo = std::min(lo, g.out[2]);
+    x_lo[static_cast<std::size_t>(kx)] = lo;
+    x_hi[static_cast<std::size_t>(kx)] = std::clamp(hi, lo, g.out[2]);
+  }
+  const float init = op == PoolOp::max ? -std::numeric_limits<float>::infinity() : 0.0F;
   threads.parallel_for(g.planes, 1, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t p = begin; p < end; ++p) {
       const float* in = input + p * in_plane;
       float* out = output + p * out_plane;
-      for (std::int64_t od = 0; od < g.out[0]; ++od) {
-        std::array<std::int64_t, 3> lo{};
-        std::array<std::int64_t, 3> hi{};
-        std::array<std::int64_t, 3> span{};
-        auto bounds = [&](int a, std::int64_t o) {
-          const std::int64_t start = o * g.stride[a] - g.pad_before[a];
-          const std::int64_t stop = std::min(start + g.kernel[a], g.in[a] + g.pad_after[a]);
-          span[a] = stop - start;
-          lo[a] = std::max<std::int64_t>(start, 0);
-          hi[a] = std::min(stop, g.in[a]);
-        };
-        bounds(0, od);
+      for (std::int64_t od = 0; od < g.out[0]; ++od)
         for (std::int64_t oy = 0; oy < g.out[1]; ++oy) {
-          bounds(1, oy);
-          for (std::int64_t ox = 0; ox < g.out[2]; ++ox) {
-            bounds(2, ox);
-            float acc = op == PoolOp::max ? -std::numeric_limits<float>::infinity() : 0.0F;
-            std::int64_t count = 0;
-            for (std::int64_t z = lo[0]; z < hi[0]; ++z)
-              for (std::int64_t y = lo[1]; y < hi[1]; ++y) {
-                const float* row = in + (z * g.in[1] + y) * g.in[2];
-                for (std::int64_t x = lo[2]; x < hi[2]; ++x) {
-                  const float v = row[x];
-                  if (op == PoolOp::max) {
-                    acc = std::max(acc, v);
-                  } else if (op == PoolOp::average) {
-                    acc += v;
-                  } else {
-                    acc += v * v;
-                  }
+          const auto ud = static_cast<std::size_t>(od);
+          const auto uy = static_cast<std::size_t>(oy);
+          float* o = out + (od * g.out[1] + oy) * g.out[2];
+          std::fill(o, o + g.out[2], init);
+          for (std::int64_t z = wd.lo[ud]; z < wd.hi[ud]; ++z)
+            for (std::int64_t y = wy.lo[uy]; y < wy.hi[uy]; ++y) {
+              const float* row = in + (z * g.in[1] + y) * g.in[2];
+              for (std::int64_t kx = 0; kx < kw; ++kx) {
+                const std::int64_t lo = x_lo[static_cast<std::size_t>(kx)];
+                const std::int64_t n = x_hi[static_cast<std::size_t>(kx)] - lo;
+                if (n <= 0) continue;
+                Row acc(o + lo, n);
+                const StridedRow v(row + lo * sx + kx - g.pad_before[2], n, Eigen::InnerStride<>(sx));
+                if (op == PoolOp::max) {
+                  acc = acc.max(v);
+                } else if (op == PoolOp::average) {
+                  acc += v;
+                } else {
+                  acc += v.square();
                 }
-                count += std::max<std::int64_t>(0, hi[2] - lo[2]);
               }
-            float result = 0.0F;
-            if (op == PoolOp::max) {
-              result = count > 0 ? acc : 0.0F;
-            } else if (op == PoolOp::l2) {
-              result = std::sqrt(acc);
-            } else {
-              const std::int64_t divisor = exclude_padding ? count : span[0] * span[1] * span[2];
-              result = divisor > 0 ? acc / static_cast<float>(divisor) : 0.0F;
             }
-            out[(od * g.out[1] + oy) * g.out[2] + ox] = result;
+          const std::int64_t real_dy = (wd.hi[ud] - wd.lo[ud]) * (wy.hi[uy] - wy.lo[uy]);
+          const std::int64_t span_dy = wd.span[ud] * wy.span[uy];
+          for (std::int64_t ox = 0; ox < g.out[2]; ++ox) {
+            const auto ux = static_cast<std::size_t>(ox);
+            const std::int64_t real = real_dy * (wx.hi[ux] - wx.lo[ux]);
+            if (op == PoolOp::max) {
+              if (real == 0) o[ox] = 0.0F;
+            } else if (op == PoolOp::l2) {
+              o[ox] = std::sqrt(o[ox]);
+            } else {
+              const std::int64_t divisor = exclude_padding ? real : span_dy * wx.span[ux];
+              o[ox] = divisor > 0 ? o[ox] / static_cast<float>(divisor) : 0.0F;
+            }
           }
         }
+    }
+  });
+}
+
+// Global pooling: one reduction over each whole plane.
+void pool_global(std::int64_t planes, std::int64_t plane, PoolOp op, const float* input, float* output,
+                 ThreadPool& threads) {
+  threads.parallel_for(planes, 16, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t p = begin; p < end; ++p) {
+      const Eigen::Map<const Eigen::ArrayXf> v(input + p * plane, plane);
+      if (plane == 0) {
+        output[p] = 0.0F;
+      } else if (op == PoolOp::max) {
+        output[p] = v.maxCoeff();
+      } else if (op == PoolOp::average) {
+        output[p] = v.sum() / static_cast<float>(plane);
+      } else {
+        output[p] = std::sqrt(v.square().sum());
       }
     }
   });
@@ -181,7 +238,11 @@ class Pooling final : public Kernel {
     }
     Tensor& y = *outputs[0];
     y.resize(chw_shape(v.leading, v.channels, g.out[1], g.out[2]));
-    pool(g, op_, exclude_padding_, x.data(), y.data(), *ctx.pool);
+    if (global_) {
+      pool_global(g.planes, v.height * v.width, op_, x.data(), y.data(), *ctx.pool);
+    } else {
+      pool(g, op_, exclude_padding_, x.data(), y.data(), *ctx.pool);
+    }
   }
 
  private:
@@ -284,7 +345,7 @@ class GlobalPooling3D final : public Kernel {
     shape.insert(shape.end(), {1, 1, 1});
     Tensor& y = *outputs[0];
     y.resize(shape);
-    pool(g, op_, false, x.data(), y.data(), *ctx.pool);
+    pool_global(g.planes, g.in[0] * g.in[1] * g.in[2], op_, x.data(), y.data(), *ctx.pool);
   }
 
  private:
