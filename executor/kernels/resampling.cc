@@ -280,12 +280,16 @@ class Upsample final : public Kernel {
     if (!bilinear_) {
       const auto fh = static_cast<std::int64_t>(factor_[0]);
       const auto fw = static_cast<std::int64_t>(factor_[1]);
-      for (std::int64_t i = 0; i < p.count; ++i)
-        for (std::int64_t r = 0; r < h; ++r) {
-          const float* in = x.data() + (i * p.height + r / fh) * p.width;
-          float* out = y.data() + (i * h + r) * w;
-          for (std::int64_t c = 0; c < w; ++c) out[c] = in[c / fw];
+      std::vector<std::int64_t> source(static_cast<std::size_t>(w));  // input column of each output column
+      for (std::int64_t c = 0; c < w; ++c) source[static_cast<std::size_t>(c)] = c / fw;
+      ctx.pool->parallel_for(p.count * p.height, 16, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t row = begin; row < end; ++row) {  // one input row gives fh equal output rows
+          const float* in = x.data() + row * p.width;
+          float* out = y.data() + row * fh * w;
+          for (std::int64_t c = 0; c < w; ++c) out[c] = in[source[static_cast<std::size_t>(c)]];
+          for (std::int64_t k = 1; k < fh; ++k) std::copy_n(out, w, out + k * w);
         }
+      });
       return;
     }
     bilinear(x.data(), p.count, p.height, p.width, axis(p.height, h), axis(p.width, w), y.data(), *ctx.pool);

@@ -78,6 +78,14 @@ TEST_CASE("upsample: nearest neighbour repeats rows and columns") {
   check_tensor(out[0], {1, 1, 1, 4, 9}, {-1.375, -1.375, -1.375, 0.375, 0.375, 0.375, -0.75, -0.75, -0.75, -1.375, -1.375, -1.375, 0.375, 0.375, 0.375, -0.75, -0.75, -0.75, 1, 1, 1, -0.125, -0.125, -0.125, -1.25, -1.25, -1.25, 1, 1, 1, -0.125, -0.125, -0.125, -1.25, -1.25, -1.25});
 }
 
+TEST_CASE("upsample: nearest neighbour, multi-threaded") {
+  // np.repeat(np.repeat(X((1,1,3,5,6)), 2, axis=-2), 3, axis=-1)
+  const auto out = run_layer(R"(name: "u" input: "x" output: "y" upsample { scalingFactor: [2, 3] })",
+                             {pattern_tensor({1, 1, 3, 5, 6})}, {.threads = 2});
+  testing::check_summary(out[0], {1, 1, 3, 10, 18}, -3.75, -29);
+  CHECK(out[0].data()[333] == 0.625F);
+}
+
 TEST_CASE("upsample: bilinear DEFAULT mode matches coremltools' example") {
   // coremltools test_tiny_upsample_linear_mode: [1, 2, 3] upsampled by (2, 3)
   const auto out = run_layer(R"(name: "u" input: "x" output: "y" upsample { scalingFactor: [2, 3] mode: BILINEAR })",
