@@ -199,8 +199,9 @@ AxisSamples samples_from_points(const std::vector<double>& points, std::int64_t 
   for (double pt : points) {
     // Rounding may put a box edge a hair past the image; only clearly outside points count.
     const double slack = 1e-5 * static_cast<double>(std::max<std::int64_t>(size, 1));
-    const bool outside = pt < -slack || pt > static_cast<double>(size - 1) + slack;
-    const double c = std::clamp(pt, 0.0, static_cast<double>(size - 1));
+    // Written so that NaN (from NaN box coordinates) counts as outside.
+    const bool outside = !(pt >= -slack && pt <= static_cast<double>(size - 1) + slack);
+    const double c = outside ? 0.0 : std::clamp(pt, 0.0, static_cast<double>(size - 1));
     const auto lo = static_cast<std::int64_t>(std::floor(c));
     s.lo.push_back(lo);
     s.hi.push_back(std::min(lo + 1, size - 1));

@@ -2,6 +2,8 @@
 // values: the spec's own padding examples, coremltools' upsample example, and
 // NumPy evaluating the spec's grid formulas followed by plain bilinear
 // interpolation (points off the image give 0, which only cropResize can produce).
+#include <limits>
+
 #include <doctest/doctest.h>
 
 #include "spec/error.h"
@@ -172,6 +174,10 @@ TEST_CASE("cropResize: points off the image are 0; bad boxes are errors") {
       mode { samplingMethod: ALIGN_ENDPOINTS_MODE } boxIndicesMode { boxMode: CORNERS_WIDTH_FIRST } })";
   const auto out = run_layer(layer, {pattern_tensor({1, 1, 1, 4, 5}), Tensor({1, 1, 4, 1, 1}, {1, -1, 7, 2})});
   check_tensor(out[0], {1, 1, 1, 3, 3}, {0, 0, 0, 0.4375, -0.0625, 0, 0.625, 0.125, 0}, tol);
+  // A NaN coordinate samples nothing: all zeros, no out-of-range read
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const auto zeros = run_layer(layer, {pattern_tensor({1, 1, 1, 4, 5}), Tensor({1, 1, 4, 1, 1}, {nan, 0, 2, 2})});
+  check_tensor(zeros[0], {1, 1, 1, 3, 3}, std::vector<float>(9, 0.0F));
   CHECK_THROWS_WITH_AS(run_layer(layer, {pattern_tensor({1, 1, 1, 4, 5}), Tensor({1, 1, 3, 1, 1}, {1, 1, 2})}),
                        "layer 'c' (cropResize): the boxes input must be [N, 1, 4, 1, 1] or [N, 1, 5, 1, 1]; got [1, 1, 3, 1, 1]",
                        Error);
