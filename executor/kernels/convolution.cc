@@ -76,6 +76,8 @@ class Convolution final : public Kernel {
     if (dynamic_) return;
     if (!deconv_) {
       weights_ = weights.get("weights", out_channels_ * kernel_channels_ * taps);
+      const ConvGeometry g = geometry_base(kernel_channels_ * groups_);
+      if (winograd_applicable(g)) winograd_ = winograd_weights(g, weights_.data());
       return;
     }
     // Stored [C_in, C_out / groups, kH, kW]; packed per group for one GEMM per group.
@@ -151,6 +153,8 @@ class Convolution final : public Kernel {
     y.resize(chw_shape(v.leading, out_channels_, g.out[1], g.out[2]));
     if (deconv_) {
       convolution_transpose(g, x.data(), packed_, bias_, y.data(), *ctx.pool);
+    } else if (!winograd_.empty() && winograd_pays_off(g)) {
+      convolution_winograd(g, x.data(), winograd_, bias_, y.data(), *ctx.pool);
     } else {
       convolution_forward(g, x.data(), w, bias_, y.data(), *ctx.pool);
     }
@@ -182,6 +186,7 @@ class Convolution final : public Kernel {
   std::vector<std::int64_t> output_shape_;
   std::vector<float> weights_;
   std::vector<float> packed_;
+  std::vector<float> winograd_;  // empty unless winograd_applicable
   std::vector<float> bias_;
 };
 

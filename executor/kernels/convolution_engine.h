@@ -43,6 +43,16 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
 void convolution_transpose(const ConvGeometry& g, const float* input, const std::vector<float>& packed,
                            const std::vector<float>& bias, float* output, ThreadPool& pool);
 
+// Winograd F(2x2, 3x3) (convolution_winograd.cc) for 3x3, stride-1, undilated
+// 2-D convolution with at least 16 channels per group on each side.
+bool winograd_applicable(const ConvGeometry& g);
+// The spec-layout weights transformed once, at load.
+std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights);
+// Worth it over im2col only when the output has enough 2x2 tiles to amortise the transforms.
+inline bool winograd_pays_off(const ConvGeometry& g) { return g.out[1] * g.out[2] >= 144; }
+void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<float>& transformed,
+                          const std::vector<float>& bias, float* output, ThreadPool& pool);
+
 // Packs transposed-convolution weights given a reader of element (input channel,
 // output channel within its group, kernel tap), since 2-D and 3-D layers store them differently.
 template <typename Read>

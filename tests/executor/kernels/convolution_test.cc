@@ -145,6 +145,24 @@ TEST_CASE("convolution: multi-threaded runs (im2col tiles, pointwise, depthwise,
   CHECK(out[0].data()[777] == doctest::Approx(0.7109375));
 }
 
+TEST_CASE("convolution: 3x3 stride-1 layers with enough channels take the Winograd path") {
+  // conv2d(X((2,16,13,12)), W(2592).reshape(18,16,3,3), B(18), pads 1 all round); outputs 13x12 (odd rows)
+  auto out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 18 kernelChannels: 16 kernelSize: [3, 3] same { } hasBias: true })", 2592),
+                                {pattern_tensor({2, 1, 16, 13, 12})}, {.threads = 2});
+  check_summary(out[0], {2, 1, 18, 13, 12}, -162.539062, -668.289062);
+  CHECK(out[0].data()[0] == doctest::Approx(2.25));
+  CHECK(out[0].data()[4000] == doctest::Approx(6.53125));
+  // conv2d(X((1,32,15,17)), W(4608).reshape(32,16,3,3), groups 2, pads top 2 bottom 0 left 0 right 1)
+  out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 32 kernelChannels: 16 nGroups: 2 kernelSize: [3, 3]
+      valid { paddingAmounts { borderAmounts { startEdgeSize: 2 } borderAmounts { endEdgeSize: 1 } } } })", 4608),
+                           {pattern_tensor({1, 1, 32, 15, 17})});
+  check_summary(out[0], {1, 1, 32, 15, 16}, -9.9453125, -46.375);
+  CHECK(out[0].data()[0] == doctest::Approx(-2.359375));
+  CHECK(out[0].data()[2999] == doctest::Approx(0.9765625));
+}
+
 TEST_CASE("convolution: small feature maps split output channels across threads") {
   const testing::LayerRun two{.threads = 2};
   // conv2d(X((1,8,3,3)), W(2880).reshape(40,8,3,3), B(40), pads 1): one column tile, two channel blocks
