@@ -48,8 +48,9 @@ void convolution_transpose(const ConvGeometry& g, const float* input, const std:
 bool winograd_applicable(const ConvGeometry& g);
 // The spec-layout weights transformed once, at load.
 std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights);
-// Worth it over im2col only when the output has enough 2x2 tiles to amortise the transforms.
-inline bool winograd_pays_off(const ConvGeometry& g) { return g.out[1] * g.out[2] >= 144; }
+// Worth it over im2col only when the output has enough 2x2 tiles to amortise the
+// transforms; very wide outputs would make a task's buffers (a whole tile row) huge.
+inline bool winograd_pays_off(const ConvGeometry& g) { return g.out[1] * g.out[2] >= 144 && g.out[2] <= 1024; }
 void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<float>& transformed,
                           const std::vector<float>& bias, float* output, ThreadPool& pool);
 
