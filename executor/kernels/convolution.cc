@@ -1,7 +1,7 @@
 // Kernels of the convolution family: convolution (2-D, grouped, dilated,
 // transposed, with weights from a second input) and convolution3d. Parameters
 // are checked and weights packed when the model loads; the arithmetic is in
-// convolution_engine.cc.
+// convolution_engine.cc and convolution_winograd.cc.
 #include <array>
 #include <string>
 #include <vector>
