@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdlib>
 #include <cmath>
 #include <memory>
 
@@ -43,9 +44,16 @@ std::string leading_bytes(std::string_view bytes) {
   return out;
 }
 
-std::string stb_reason() {
+// stb's reason, and a plainer one when the file is cut short: stb reads zeros
+// past the end and then reports whatever they look like ("IDA" for a cut chunk name).
+std::string unreadable(std::string_view format, std::string_view bytes) {
   const char* reason = stbi_failure_reason();
-  return reason ? reason : "unknown error";
+  std::string message = "not a readable " + std::string(format) + " image (stb: " + (reason ? reason : "unknown error") + ")";
+  const bool cut = (format == "PNG" && bytes.substr(bytes.size() >= 8 ? bytes.size() - 8 : 0, 4) != "IEND") ||
+                   (format == "JPEG" && !bytes.ends_with("\xff\xd9"));
+  if (cut) message += "; the file lacks the " + std::string(format == "PNG" ? "IEND chunk" : "end marker") +
+                      " that ends every " + std::string(format) + ", so it is probably truncated";
+  return message;
 }
 
 struct Header {
@@ -53,26 +61,58 @@ struct Header {
   ImageInfo info;
 };
 
+std::uint32_t big_endian32(std::string_view bytes, std::size_t at) {
+  std::uint32_t value = 0;
+  for (std::size_t i = 0; i < 4; ++i) value = value << 8 | static_cast<unsigned char>(bytes[at + i]);
+  return value;
+}
+
+std::int64_t little_endian(std::string_view bytes, std::size_t at, std::size_t size) {
+  std::uint32_t value = 0;
+  for (std::size_t i = size; i-- > 0;) value = value << 8 | static_cast<unsigned char>(bytes[at + i]);
+  return size == 4 ? std::int64_t{static_cast<std::int32_t>(value)} : std::int64_t{value};
+}
+
+void check_pixels(std::string_view format, std::int64_t width, std::int64_t height, const ImageReadOptions& options) {
+  if (width <= 0 || height <= 0) {
+    throw Error(std::string(format) + " image has no pixels (" + std::to_string(width) + " x " +
+                std::to_string(height) + ")");
+  }
+  if (width > options.max_pixels / height) {
+    throw Error(std::string(format) + " image of " + std::to_string(width) + " x " + std::to_string(height) + " = " +
+                std::to_string(width * height) + " pixels is more than the limit of " +
+                std::to_string(options.max_pixels) + " pixels");
+  }
+}
+
+// PNG and BMP say their size at fixed offsets. Reading it here lets a huge or
+// empty claim be refused with its numbers, where stb would say only "too large".
+void check_declared_size(std::string_view format, std::string_view bytes, const ImageReadOptions& options) {
+  if (format == "PNG" && bytes.size() >= 24 && bytes.substr(12, 4) == "IHDR") {
+    check_pixels(format, big_endian32(bytes, 16), big_endian32(bytes, 20), options);
+  } else if (format == "BMP" && bytes.size() >= 26) {
+    const std::int64_t info_size = little_endian(bytes, 14, 4);
+    // OS/2 headers (12 bytes) have 16-bit sizes; later ones 32-bit, a negative height meaning top-down rows.
+    if (info_size == 12) {
+      check_pixels(format, little_endian(bytes, 18, 2), little_endian(bytes, 20, 2), options);
+    } else if (info_size >= 40) {
+      check_pixels(format, little_endian(bytes, 18, 4), std::abs(little_endian(bytes, 22, 4)), options);
+    }
+  }
+}
+
 Header check_header(std::string_view bytes, const ImageReadOptions& options) {
   const std::string_view format = format_of(bytes);
   if (format.empty())
     throw Error("not a PNG, JPEG or BMP image (it starts with bytes " + leading_bytes(bytes) + ")");
   if (bytes.size() > static_cast<std::size_t>(INT_MAX))
     throw Error(std::string(format) + " file of " + std::to_string(bytes.size()) + " bytes is too large to decode");
+  check_declared_size(format, bytes, options);
   int width = 0, height = 0, channels = 0;
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   if (!stbi_info_from_memory(data, static_cast<int>(bytes.size()), &width, &height, &channels))
-    throw Error("not a readable " + std::string(format) + " image (stb: " + stb_reason() + ")");
-  if (width <= 0 || height <= 0) {
-    throw Error(std::string(format) + " image has no pixels (" + std::to_string(width) + " x " +
-                std::to_string(height) + ")");
-  }
-  const std::int64_t pixels = std::int64_t{width} * height;
-  if (pixels > options.max_pixels) {
-    throw Error(std::string(format) + " image of " + std::to_string(width) + " x " + std::to_string(height) + " = " +
-                std::to_string(pixels) + " pixels is more than the limit of " + std::to_string(options.max_pixels) +
-                " pixels");
-  }
+    throw Error(unreadable(format, bytes));
+  check_pixels(format, width, height, options);
   return Header{format, ImageInfo{width, height, channels}};
 }
 
@@ -146,7 +186,7 @@ Tensor decode_image(std::string_view bytes, std::string_view origin, const Image
         stbi_load_from_memory(reinterpret_cast<const stbi_uc*>(bytes.data()), static_cast<int>(bytes.size()), &width,
                               &height, &channels, wanted),
         stbi_image_free);
-    if (!pixels) throw Error("not a readable " + std::string(header.format) + " image (stb: " + stb_reason() + ")");
+    if (!pixels) throw Error(unreadable(header.format, bytes));
     if (width != header.info.width || height != header.info.height) {
       throw Error(std::string(header.format) + " image decodes to " + std::to_string(width) + " x " +
                   std::to_string(height) + " but its header says " + std::to_string(header.info.width) + " x " +
