@@ -116,10 +116,15 @@ Header check_header(std::string_view bytes, const ImageReadOptions& options) {
   return Header{format, ImageInfo{width, height, channels}};
 }
 
-void check_size(std::int64_t width, std::int64_t height) {
+void check_requested_size(const ImageReadOptions& options) {
+  const std::int64_t width = options.width, height = options.height;
   if (width < 0 || height < 0 || (width == 0) != (height == 0)) {
     throw Error("requested image size " + std::to_string(width) + " x " + std::to_string(height) +
                 " is not a positive width and height (or 0 x 0 for the image's own)");
+  }
+  if (width > 0 && width > options.max_pixels / height) {
+    throw Error("requested image size " + std::to_string(width) + " x " + std::to_string(height) +
+                " is more than the limit of " + std::to_string(options.max_pixels) + " pixels");
   }
 }
 
@@ -177,7 +182,7 @@ Tensor resize_bilinear(const Tensor& chw, std::int64_t width, std::int64_t heigh
 
 Tensor decode_image(std::string_view bytes, std::string_view origin, const ImageReadOptions& options) {
   try {
-    check_size(options.width, options.height);
+    check_requested_size(options);
     const Header header = check_header(bytes, options);
     // Grey files stay one channel so a grey model reads them without a round trip through RGB.
     const int wanted = header.info.channels <= 2 ? 1 : 3;

@@ -95,7 +95,7 @@ class Reader {
   std::vector<std::size_t> index_;
 };
 
-// Every index string of the first elements down to a leaf: [0], [0][0], ...
+// The path of the first element `depth` arrays down: [0], [0][0], ...
 std::string first_path(std::string_view prefix, std::size_t depth) {
   if (prefix.empty() && depth == 0) return "the top-level value";
   std::string text(prefix);

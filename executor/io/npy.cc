@@ -302,7 +302,7 @@ Tensor NpyArray::to_tensor() const {
   float* out = tensor.data();
   const std::int64_t count = size();
   if (type == NpyType::f4) {
-    std::memcpy(out, data.data(), data.size());
+    if (!data.empty()) std::memcpy(out, data.data(), data.size());
   } else if (type == NpyType::i8 || type == NpyType::u8) {
     // Straight to float: through double, a 64-bit integer would be rounded twice.
     for (std::int64_t i = 0; i < count; ++i) {

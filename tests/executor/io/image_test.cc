@@ -132,6 +132,9 @@ TEST_CASE("image: decoding resizes to the model's size and rounds to 8-bit value
   check_tensor(decode_image(png, "s.png", with(ColorLayout::grayscale, 3, 1)), {1, 1, 3}, {100, 85, 70}, 0, 0);
   CHECK(error_of([&] { decode_image(png, "s.png", with(ColorLayout::rgb, 5, 0)); }) ==
         "s.png: requested image size 5 x 0 is not a positive width and height (or 0 x 0 for the image's own)");
+  // A model's size is checked like a file's, before anything is allocated.
+  CHECK(error_of([&] { decode_image(png, "s.png", with(ColorLayout::rgb, 1000000, 1000000)); }) ==
+        "s.png: requested image size 1000000 x 1000000 is more than the limit of 268435456 pixels");
 }
 
 TEST_CASE("image: floortje.png decodes to its known size and pixels") {
