@@ -3,14 +3,14 @@
 // (Vision, CoreImage) apply before a pixel buffer reaches the model.
 #include "executor/io/image.h"
 
-#include <algorithm>
-#include <climits>
-#include <cstdlib>
-#include <cmath>
-#include <memory>
-
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <memory>
 
 #include "executor/io/file_bytes.h"
 #include "spec/error.h"
@@ -48,11 +48,13 @@ std::string leading_bytes(std::string_view bytes) {
 // past the end and then reports whatever they look like ("IDA" for a cut chunk name).
 std::string unreadable(std::string_view format, std::string_view bytes) {
   const char* reason = stbi_failure_reason();
-  std::string message = "not a readable " + std::string(format) + " image (stb: " + (reason ? reason : "unknown error") + ")";
+  std::string message =
+      "not a readable " + std::string(format) + " image (stb: " + (reason ? reason : "unknown error") + ")";
   const bool cut = (format == "PNG" && bytes.substr(bytes.size() >= 8 ? bytes.size() - 8 : 0, 4) != "IEND") ||
                    (format == "JPEG" && !bytes.ends_with("\xff\xd9"));
-  if (cut) message += "; the file lacks the " + std::string(format == "PNG" ? "IEND chunk" : "end marker") +
-                      " that ends every " + std::string(format) + ", so it is probably truncated";
+  if (cut)
+    message += "; the file lacks the " + std::string(format == "PNG" ? "IEND chunk" : "end marker") +
+               " that ends every " + std::string(format) + ", so it is probably truncated";
   return message;
 }
 
@@ -80,8 +82,8 @@ void check_pixels(std::string_view format, std::int64_t width, std::int64_t heig
   }
   if (width > options.max_pixels / height) {
     throw Error(std::string(format) + " image of " + std::to_string(width) + " x " + std::to_string(height) + " = " +
-                std::to_string(width * height) + " pixels is more than the limit of " +
-                std::to_string(options.max_pixels) + " pixels");
+                std::to_string(static_cast<std::uint64_t>(width) * static_cast<std::uint64_t>(height)) +
+                " pixels is more than the limit of " + std::to_string(options.max_pixels) + " pixels");
   }
 }
 
@@ -103,8 +105,7 @@ void check_declared_size(std::string_view format, std::string_view bytes, const 
 
 Header check_header(std::string_view bytes, const ImageReadOptions& options) {
   const std::string_view format = format_of(bytes);
-  if (format.empty())
-    throw Error("not a PNG, JPEG or BMP image (it starts with bytes " + leading_bytes(bytes) + ")");
+  if (format.empty()) throw Error("not a PNG, JPEG or BMP image (it starts with bytes " + leading_bytes(bytes) + ")");
   if (bytes.size() > static_cast<std::size_t>(INT_MAX))
     throw Error(std::string(format) + " file of " + std::to_string(bytes.size()) + " bytes is too large to decode");
   check_declared_size(format, bytes, options);
@@ -275,8 +276,8 @@ std::string encode_png(const Tensor& chw, ColorLayout layout) {
   auto append = [](void* context, void* data, int size) {
     static_cast<std::string*>(context)->append(static_cast<const char*>(data), static_cast<std::size_t>(size));
   };
-  if (!stbi_write_png_to_func(append, &png, static_cast<int>(width), static_cast<int>(height), static_cast<int>(channels),
-                              pixels.data(), static_cast<int>(width * channels)))
+  if (!stbi_write_png_to_func(append, &png, static_cast<int>(width), static_cast<int>(height),
+                              static_cast<int>(channels), pixels.data(), static_cast<int>(width * channels)))
     throw Error("PNG encoding failed for " + shape_to_string(shape));
   return png;
 }

@@ -39,9 +39,9 @@ struct ImageInfo {
 // Width, height and channels from the header alone; throws like read_image.
 ImageInfo image_info(const std::filesystem::path& path, const ImageReadOptions& options = {});
 
-// [3, H, W] for rgb and bgr, [1, H, W] for grayscale; values 0..255. Alpha is dropped, not composited. Throws mlconv::Error naming
-// the file when it is not a PNG, JPEG or BMP, cannot be decoded, has no pixels,
-// or has more than max_pixels.
+// [3, H, W] for rgb and bgr, [1, H, W] for grayscale; values 0..255. Alpha is dropped, not composited. Throws
+// mlconv::Error naming the file when it is not a PNG, JPEG or BMP, cannot be decoded, has no pixels, or has more than
+// max_pixels.
 Tensor read_image(const std::filesystem::path& path, const ImageReadOptions& options = {});
 // The same from bytes in memory; `origin` names them in messages.
 Tensor decode_image(std::string_view bytes, std::string_view origin, const ImageReadOptions& options = {});

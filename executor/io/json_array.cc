@@ -5,7 +5,6 @@
 
 #include <charconv>
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "executor/io/file_bytes.h"
@@ -18,13 +17,20 @@ using nlohmann::json;
 
 std::string type_name(const json& value) {
   switch (value.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return "a boolean";
-    case json::value_t::string: return "a string";
-    case json::value_t::object: return "an object";
-    case json::value_t::array: return "an array";
-    case json::value_t::binary: return "binary data";
-    default: return "a number";
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::binary:
+      return "binary data";
+    default:
+      return "a number";
   }
 }
 
@@ -51,9 +57,11 @@ class Reader {
       const auto expected = static_cast<std::size_t>(shape_[depth]);
       if (!node.is_array()) {
         if (node.is_number()) fail(where() + " is a number; its siblings are arrays of " + elements(expected));
-        fail(where() + " is " + type_name(node) + "; expected an array of " + elements(expected) + " like its siblings");
+        fail(where() + " is " + type_name(node) + "; expected an array of " + elements(expected) +
+             " like its siblings");
       }
-      if (node.size() != expected) fail(where() + " has " + elements(node.size()) + "; its siblings have " + std::to_string(expected));
+      if (node.size() != expected)
+        fail(where() + " has " + elements(node.size()) + "; its siblings have " + std::to_string(expected));
       index_.push_back(0);
       for (const json& child : node) {
         walk(child);
@@ -132,7 +140,8 @@ json value_at(const Tensor& tensor, std::size_t depth, std::int64_t& next) {
 
 }  // namespace
 
-Tensor tensor_from_json(const json& value, std::string_view origin, std::string_view path, const JsonReadOptions& options) {
+Tensor tensor_from_json(const json& value, std::string_view origin, std::string_view path,
+                        const JsonReadOptions& options) {
   try {
     Shape shape;
     const json* node = &value;

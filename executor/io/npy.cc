@@ -108,8 +108,8 @@ class HeaderParser {
   }
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\r'))
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t' || text_[pos_] == '\r'))
       ++pos_;
   }
   void expect(char c) {
@@ -149,7 +149,8 @@ class HeaderParser {
       if (pos_ == start) fail("shape must be a tuple of non-negative integers");
       std::int64_t dim = 0;
       const auto result = std::from_chars(text_.data() + start, text_.data() + pos_, dim);
-      if (result.ec != std::errc()) fail("shape dimension " + printable(text_.substr(start, pos_ - start)) + " is too large");
+      if (result.ec != std::errc())
+        fail("shape dimension " + printable(text_.substr(start, pos_ - start)) + " is too large");
       shape.push_back(dim);
       if (peek() == 'L') ++pos_;  // Python 2 wrote long integers as 3L
       skip_space();
@@ -162,7 +163,8 @@ class HeaderParser {
     }
     ++pos_;
     // "(3)" is the integer 3 in Python, not a tuple; numpy refuses it too.
-    if (shape.size() == 1 && !one_comma) fail("shape (" + std::to_string(shape[0]) + ") is not a tuple; expected (" + std::to_string(shape[0]) + ",)");
+    if (shape.size() == 1 && !one_comma)
+      fail("shape (" + std::to_string(shape[0]) + ") is not a tuple; expected (" + std::to_string(shape[0]) + ",)");
     return shape;
   }
 
@@ -186,7 +188,8 @@ Dtype parse_dtype(const std::string& descr) {
   const char kind = descr[1];
   int size = 0;
   const auto result = std::from_chars(descr.data() + 2, descr.data() + descr.size(), size);
-  if (kind == 'O') throw Error("dtype '" + printable(descr) + "' holds Python objects (pickles), which are never loaded");
+  if (kind == 'O')
+    throw Error("dtype '" + printable(descr) + "' holds Python objects (pickles), which are never loaded");
   if (result.ec != std::errc() || result.ptr != descr.data() + descr.size())
     throw Error("dtype '" + printable(descr) + "' is not supported" + supported);
   std::optional<NpyType> type;
@@ -248,7 +251,8 @@ std::string multi_index(std::int64_t flat, const Shape& shape) {
 }
 
 std::string npy_header(std::string_view descr, const Shape& shape) {
-  std::string dict = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + python_shape(shape) + ", }";
+  std::string dict =
+      "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': " + python_shape(shape) + ", }";
   // Version 1.0 has two length bytes; a longer header (a rank in the thousands) needs 2.0's four.
   const std::size_t length_bytes = dict.size() + 64 <= 0xffff ? 2 : 4;
   // numpy pads so the data starts on a 64-byte boundary, with '\n' last.
@@ -269,9 +273,10 @@ std::string encode(std::string_view descr, const Shape& shape, std::span<const T
   std::string out = npy_header(descr, shape);
   const std::size_t header = out.size();
   out.resize(header + values.size() * sizeof(T));
-  std::memcpy(out.data() + header, values.data(), values.size() * sizeof(T));
+  if (!values.empty()) std::memcpy(out.data() + header, values.data(), values.size() * sizeof(T));
   if constexpr (std::endian::native == std::endian::big) {
-    for (std::size_t i = header; i < out.size(); i += sizeof(T)) std::reverse(out.begin() + i, out.begin() + i + sizeof(T));
+    for (std::size_t i = header; i < out.size(); i += sizeof(T))
+      std::reverse(out.begin() + i, out.begin() + i + sizeof(T));
   }
   return out;
 }
@@ -281,18 +286,30 @@ std::string encode(std::string_view descr, const Shape& shape, std::span<const T
 double NpyArray::value(std::int64_t i) const {
   const unsigned char* p = data.data() + i * item_size;
   switch (type) {
-    case NpyType::f2: return spec::half_to_float(load<std::uint16_t>(p));
-    case NpyType::f4: return load<float>(p);
-    case NpyType::f8: return load<double>(p);
-    case NpyType::i1: return load<std::int8_t>(p);
-    case NpyType::i2: return load<std::int16_t>(p);
-    case NpyType::i4: return load<std::int32_t>(p);
-    case NpyType::i8: return static_cast<double>(load<std::int64_t>(p));
-    case NpyType::u1: return load<std::uint8_t>(p);
-    case NpyType::u2: return load<std::uint16_t>(p);
-    case NpyType::u4: return load<std::uint32_t>(p);
-    case NpyType::u8: return static_cast<double>(load<std::uint64_t>(p));
-    case NpyType::b1: return *p != 0 ? 1.0 : 0.0;
+    case NpyType::f2:
+      return spec::half_to_float(load<std::uint16_t>(p));
+    case NpyType::f4:
+      return load<float>(p);
+    case NpyType::f8:
+      return load<double>(p);
+    case NpyType::i1:
+      return load<std::int8_t>(p);
+    case NpyType::i2:
+      return load<std::int16_t>(p);
+    case NpyType::i4:
+      return load<std::int32_t>(p);
+    case NpyType::i8:
+      return static_cast<double>(load<std::int64_t>(p));
+    case NpyType::u1:
+      return load<std::uint8_t>(p);
+    case NpyType::u2:
+      return load<std::uint16_t>(p);
+    case NpyType::u4:
+      return load<std::uint32_t>(p);
+    case NpyType::u8:
+      return static_cast<double>(load<std::uint64_t>(p));
+    case NpyType::b1:
+      return *p != 0 ? 1.0 : 0.0;
   }
   return 0.0;
 }
@@ -307,7 +324,8 @@ Tensor NpyArray::to_tensor() const {
     // Straight to float: through double, a 64-bit integer would be rounded twice.
     for (std::int64_t i = 0; i < count; ++i) {
       const unsigned char* p = data.data() + i * 8;
-      out[i] = type == NpyType::i8 ? static_cast<float>(load<std::int64_t>(p)) : static_cast<float>(load<std::uint64_t>(p));
+      out[i] =
+          type == NpyType::i8 ? static_cast<float>(load<std::int64_t>(p)) : static_cast<float>(load<std::uint64_t>(p));
     }
   } else {
     for (std::int64_t i = 0; i < count; ++i) {
@@ -410,7 +428,9 @@ NpyArray read_npy(const std::filesystem::path& path, const NpyReadOptions& optio
 
 std::string encode_npy(const Tensor& tensor) { return encode<float>("<f4", tensor.shape(), tensor.values()); }
 std::string encode_npy(const Shape& shape, std::span<const double> values) { return encode("<f8", shape, values); }
-std::string encode_npy(const Shape& shape, std::span<const std::int64_t> values) { return encode("<i8", shape, values); }
+std::string encode_npy(const Shape& shape, std::span<const std::int64_t> values) {
+  return encode("<i8", shape, values);
+}
 
 void write_npy(const std::filesystem::path& path, const Tensor& tensor) {
   spec::write_file_atomically(path, encode_npy(tensor));

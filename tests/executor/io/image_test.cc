@@ -4,10 +4,9 @@
 #include "executor/io/image.h"
 
 #include <doctest/doctest.h>
+#include <stb/stb_image_write.h>
 
 #include <cmath>
-
-#include <stb/stb_image_write.h>
 
 #include "tests/executor/io/io_test_support.h"
 #include "tests/executor/kernel_tester.h"
@@ -103,9 +102,9 @@ TEST_CASE("image: bilinear resize with half-pixel centers") {
   // 2x2 -> 4x4: output x maps to (x + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25, clamped to [0, 1].
   const Tensor small({1, 2, 2}, {0, 100, 200, 40});
   check_tensor(resize_bilinear(small, 4, 4), {1, 4, 4},
-               {0, 25, 75, 100,          //
-                50, 58.75F, 76.25F, 85,  // a quarter of the way to row 1
-                150, 126.25F, 78.75F, 55, //
+               {0, 25, 75, 100,            //
+                50, 58.75F, 76.25F, 85,    // a quarter of the way to row 1
+                150, 126.25F, 78.75F, 55,  //
                 200, 160, 80, 40},
                1e-5F, 0);
   // Downscaling 4 -> 2 samples at 0.5 and 2.5: the mean of each pair (no wider filter).
@@ -119,7 +118,9 @@ TEST_CASE("image: bilinear resize with half-pixel centers") {
   const Tensor odd({1, 2, 3}, {0.1F, 0.2F, 0.3F, 0.4F, 0.5F, 0.6F});
   check_tensor(resize_bilinear(odd, 3, 2), {1, 2, 3}, {0.1F, 0.2F, 0.3F, 0.4F, 0.5F, 0.6F}, 0, 0);
   CHECK(error_of([&] { resize_bilinear(odd, 0, 2); }) == "resize to 0 x 2 is not a positive width and height");
-  CHECK(error_of([&] { resize_bilinear(Tensor({2, 2}), 1, 1); }) == "resize expects a non-empty [C, H, W] tensor, got [2, 2]");
+  CHECK(error_of([&] {
+          resize_bilinear(Tensor({2, 2}), 1, 1);
+        }) == "resize expects a non-empty [C, H, W] tensor, got [2, 2]");
 }
 
 TEST_CASE("image: decoding resizes to the model's size and rounds to 8-bit values") {
@@ -185,8 +186,9 @@ TEST_CASE("image: files that are not images, empty or too large are refused") {
         "big.png: PNG image of 100000 x 100000 = 10000000000 pixels is more than the limit of 268435456 pixels");
   ImageReadOptions small;
   small.max_pixels = 3;
-  CHECK(error_of([&] { decode_image(png_of(2, 2, 1, {1, 2, 3, 4}), "four.png", small); }) ==
-        "four.png: PNG image of 2 x 2 = 4 pixels is more than the limit of 3 pixels");
+  CHECK(error_of([&] {
+          decode_image(png_of(2, 2, 1, {1, 2, 3, 4}), "four.png", small);
+        }) == "four.png: PNG image of 2 x 2 = 4 pixels is more than the limit of 3 pixels");
   CHECK(error_of([&] { decode_image(bmp_of(2, 2, 3, std::vector<unsigned char>(12)), "four.bmp", small); }) ==
         "four.bmp: BMP image of 2 x 2 = 4 pixels is more than the limit of 3 pixels");
   // JPEG's size is found by stb's header parse, still before decoding.
@@ -204,10 +206,12 @@ TEST_CASE("image: files that are not images, empty or too large are refused") {
   // A complete file with a damaged chunk has no truncation hint.
   std::string damaged = whole;
   damaged[37] = 'X';  // "IDAT" -> "XDAT", an unknown critical chunk
-  CHECK(error_of([&] { decode_image(damaged, "bad.png"); }) == "bad.png: not a readable PNG image (stb: XDAT PNG chunk not known)");
+  CHECK(error_of([&] { decode_image(damaged, "bad.png"); }) ==
+        "bad.png: not a readable PNG image (stb: XDAT PNG chunk not known)");
   const std::string jpeg = jpg_of(8, 8, 3, flat);
-  CHECK(error_of([&] { decode_image(std::string_view(jpeg).substr(0, 30), "cut.jpg"); }).ends_with(
-        "; the file lacks the end marker that ends every JPEG, so it is probably truncated"));
+  CHECK(error_of([&] {
+          decode_image(std::string_view(jpeg).substr(0, 30), "cut.jpg");
+        }).ends_with("; the file lacks the end marker that ends every JPEG, so it is probably truncated"));
   const auto missing = scratch("missing.png");
   CHECK(error_of([&] { read_image(missing); }) == missing.string() + ": cannot open: No such file or directory");
 }
@@ -215,8 +219,8 @@ TEST_CASE("image: files that are not images, empty or too large are refused") {
 TEST_CASE("image: PNG writing rounds, clamps and orders channels") {
   // Values round half away from zero and clamp to 0..255; NaN becomes 0.
   const Tensor grey({1, 1, 6}, {-5, 300, 1.5F, 2.5F, 254.4F, std::nanf("")});
-  check_tensor(decode_image(encode_png(grey), "w.png", with(ColorLayout::grayscale)), {1, 1, 6}, {0, 255, 2, 3, 254, 0}, 0,
-               0);
+  check_tensor(decode_image(encode_png(grey), "w.png", with(ColorLayout::grayscale)), {1, 1, 6}, {0, 255, 2, 3, 254, 0},
+               0, 0);
   // A BGR tensor is written as an RGB file: blue plane first in, red first out.
   const Tensor bgr({1, 3, 1, 2}, {50, 30, 100, 20, 200, 10});
   check_tensor(decode_image(encode_png(bgr, ColorLayout::bgr), "w.png"), {3, 1, 2}, {200, 10, 100, 20, 50, 30}, 0, 0);
@@ -226,13 +230,17 @@ TEST_CASE("image: PNG writing rounds, clamps and orders channels") {
   write_png(path, rgb);
   check_tensor(read_image(path), {3, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, 0, 0);
 
-  CHECK(error_of([&] { write_png(path, Tensor({2, 1, 1})); }) ==
-        path.string() + ": a PNG is written from 1 (grey) or 3 (color) channels, got [2, 1, 1]");
+  CHECK(error_of([&] {
+          write_png(path, Tensor({2, 1, 1}));
+        }) == path.string() + ": a PNG is written from 1 (grey) or 3 (color) channels, got [2, 1, 1]");
   CHECK(error_of([&] { encode_png(Tensor({4, 4})); }) == "a PNG is written from a [C, H, W] tensor, got [4, 4]");
-  CHECK(error_of([&] { encode_png(Tensor({2, 3, 4, 4})); }) == "a PNG is written from a [C, H, W] tensor, got [2, 3, 4, 4]");
+  CHECK(error_of([&] {
+          encode_png(Tensor({2, 3, 4, 4}));
+        }) == "a PNG is written from a [C, H, W] tensor, got [2, 3, 4, 4]");
   CHECK(error_of([&] { encode_png(Tensor({3, 0, 4})); }) == "a PNG needs at least one pixel, got [3, 0, 4]");
-  CHECK(error_of([&] { encode_png(Tensor({3, 1, 1}), ColorLayout::grayscale); }) ==
-        "a grayscale image has 1 channel, got [3, 1, 1]");
+  CHECK(error_of([&] {
+          encode_png(Tensor({3, 1, 1}), ColorLayout::grayscale);
+        }) == "a grayscale image has 1 channel, got [3, 1, 1]");
 }
 
 }  // namespace

@@ -2,13 +2,13 @@
 // and the message of the mlconv::Error an expression throws.
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <string_view>
-
-#include <unistd.h>
 
 #include "spec/error.h"
 
@@ -18,11 +18,19 @@ inline std::filesystem::path fixture(std::string_view name) {
   return std::filesystem::path(MLCONV_SOURCE_DIR) / "tests/executor/io/fixtures" / name;
 }
 
-// A fresh file name in a per-process scratch directory.
+// A fresh file name in a per-process scratch directory, removed at exit.
 inline std::filesystem::path scratch(std::string_view name) {
-  const auto dir = std::filesystem::temp_directory_path() / ("mlconv-io-test-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto path = dir / name;
+  struct Directory {
+    std::filesystem::path path =
+        std::filesystem::temp_directory_path() / ("mlconv-io-test-" + std::to_string(::getpid()));
+    Directory() { std::filesystem::create_directories(path); }
+    ~Directory() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  };
+  static const Directory directory;
+  const auto path = directory.path / name;
   std::filesystem::remove(path);
   return path;
 }

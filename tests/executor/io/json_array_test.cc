@@ -6,7 +6,6 @@
 
 #include <cmath>
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "tests/executor/io/io_test_support.h"
@@ -45,7 +44,8 @@ TEST_CASE("json array: ragged arrays are refused with the path of the odd one") 
   CHECK(refusal("[[1], []]") == "x.json: [1] has 0 elements; its siblings have 1");
   CHECK(refusal("[[1, 2], 3]") == "x.json: [1] is a number; its siblings are arrays of 2 elements");
   CHECK(refusal("[[1, 2], [3, [4]]]") == "x.json: [1][1] is an array; its siblings are numbers");
-  CHECK(refusal("[[1, 2], {\"a\": 1}]") == "x.json: [1] is an object; expected an array of 2 elements like its siblings");
+  CHECK(refusal("[[1, 2], {\"a\": 1}]") ==
+        "x.json: [1] is an object; expected an array of 2 elements like its siblings");
 }
 
 TEST_CASE("json array: non-numbers, empty arrays and out-of-range numbers are refused") {
@@ -55,7 +55,8 @@ TEST_CASE("json array: non-numbers, empty arrays and out-of-range numbers are re
   CHECK(refusal("[]") ==
         "x.json: the top-level value is an empty array; a tensor needs at least one element along every axis");
   CHECK(refusal("[[]]") == "x.json: [0] is an empty array; a tensor needs at least one element along every axis");
-  CHECK(refusal("{\"a\": 1}") == "x.json: the top-level value is an object; expected a number or nested arrays of numbers");
+  CHECK(refusal("{\"a\": 1}") ==
+        "x.json: the top-level value is an object; expected a number or nested arrays of numbers");
   CHECK(refusal("\"3\"") == "x.json: the top-level value is a string; expected a number or nested arrays of numbers");
   CHECK(refusal("[1, 1e39]") == "x.json: [1] is 1e+39, outside float32's range");
   CHECK(refusal("[[[[1]]]]", JsonReadOptions{.max_rank = 3}) ==
@@ -78,7 +79,8 @@ TEST_CASE("json array: reading files") {
             ": not valid JSON: parse error at line 1, column 6: syntax error while parsing array - unexpected end of "
             "input; expected ']'");
   testing::spit(path, "[1e400]");
-  CHECK(error_of([&] { read_json_tensor(path); }) == path.string() + ": not valid JSON: number overflow parsing '1e400'");
+  CHECK(error_of([&] { read_json_tensor(path); }) ==
+        path.string() + ": not valid JSON: number overflow parsing '1e400'");
   testing::spit(path, "[[1, 2], [3]]");
   CHECK(error_of([&] { read_json_tensor(path); }) == path.string() + ": [1] has 1 element; its siblings have 2");
   // nlohmann's parser is iterative, so deep nesting costs no stack; the rank limit refuses it.

@@ -102,9 +102,11 @@ TEST_CASE("npy: 0-d and empty arrays, format versions 2.0 and 3.0") {
   check_tensor(load("v2.npy").to_tensor(), {2, 2}, {1, 2, 3, 4}, 0, 0);
   check_tensor(load("v3.npy").to_tensor(), {3}, {5, 6, 7}, 0, 0);
   // Python 2's numpy wrote long integers with an L.
-  check_tensor(parse_npy(npy("{'descr': '<i2', 'fortran_order': False, 'shape': (2L,), }\n", std::string("\1\0\2\0", 4)), "p.npy")
-                   .to_tensor(),
-               {2}, {1, 2}, 0, 0);
+  check_tensor(
+      parse_npy(npy("{'descr': '<i2', 'fortran_order': False, 'shape': (2L,), }\n", std::string("\1\0\2\0", 4)),
+                "p.npy")
+          .to_tensor(),
+      {2}, {1, 2}, 0, 0);
 }
 
 TEST_CASE("npy: values and types that do not become float32 are refused") {
@@ -115,8 +117,9 @@ TEST_CASE("npy: values and types that do not become float32 are refused") {
         "little- ('<') or big-endian ('>')");
   CHECK(error_of([] { load("object.npy"); }) ==
         "object.npy: dtype '|O' holds Python objects (pickles), which are never loaded");
-  CHECK(error_of([] { parse_npy(npy("{'descr': '|f4', 'fortran_order': False, 'shape': (1,), }", zeros(4)), "x.npy"); }) ==
-        "x.npy: dtype '|f4' does not say its byte order; expected '<' or '>'");
+  CHECK(error_of([] {
+          parse_npy(npy("{'descr': '|f4', 'fortran_order': False, 'shape': (1,), }", zeros(4)), "x.npy");
+        }) == "x.npy: dtype '|f4' does not say its byte order; expected '<' or '>'");
 }
 
 TEST_CASE("npy: the data size must match the header exactly") {
@@ -129,21 +132,29 @@ TEST_CASE("npy: the data size must match the header exactly") {
 }
 
 TEST_CASE("npy: huge shapes are refused before allocating") {
+  CHECK(
+      error_of([] {
+        parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000), }", zeros(8)),
+                  "x.npy");
+      }) ==
+      "x.npy: header says shape (1000000000, 1000000000) of <f4 = 4000000000000000000 bytes, but only 8 bytes follow");
   CHECK(error_of([] {
-          parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000), }", zeros(8)), "x.npy");
-        }) == "x.npy: header says shape (1000000000, 1000000000) of <f4 = 4000000000000000000 bytes, but only 8 bytes follow");
-  CHECK(error_of([] {
-          parse_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952, 4), }", zeros(8)), "x.npy");
-        }) == "x.npy: header says shape (2305843009213693952, 4) of <f8, more bytes than fit in 64 bits, but only 8 bytes follow");
-  CHECK(error_of([] {
-          parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904), }",
-                        zeros(8)),
+          parse_npy(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2305843009213693952, 4), }", zeros(8)),
                     "x.npy");
         }) ==
-        "x.npy: header says shape (4611686018427387904, 4611686018427387904) of <f4, more elements than fit in 64 bits, "
-        "but only 8 bytes follow");
+        "x.npy: header says shape (2305843009213693952, 4) of <f8, more bytes than fit in 64 bits, but only 8 bytes "
+        "follow");
+  CHECK(
+      error_of([] {
+        parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4611686018427387904), }",
+                      zeros(8)),
+                  "x.npy");
+      }) ==
+      "x.npy: header says shape (4611686018427387904, 4611686018427387904) of <f4, more elements than fit in 64 bits, "
+      "but only 8 bytes follow");
   CHECK(error_of([] {
-          parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", zeros(8)), "x.npy");
+          parse_npy(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", zeros(8)),
+                    "x.npy");
         }).starts_with("x.npy: header is not a valid .npy header: shape dimension 99999999999999999999 is too large"));
 }
 
@@ -162,9 +173,7 @@ TEST_CASE("npy: broken magic, version and header length") {
 }
 
 TEST_CASE("npy: malformed header dictionaries") {
-  auto message = [](std::string_view dict) {
-    return error_of([&] { parse_npy(npy(dict, zeros(4)), "x.npy"); });
-  };
+  auto message = [](std::string_view dict) { return error_of([&] { parse_npy(npy(dict, zeros(4)), "x.npy"); }); };
   const std::string prefix = "x.npy: header is not a valid .npy header: ";
   CHECK(message("{'descr': '<f4', 'shape': (1,), }").starts_with(prefix + "key 'fortran_order' is missing"));
   CHECK(message("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (1,), }")
@@ -212,8 +221,9 @@ TEST_CASE("npy: write and read back through a file") {
   CHECK(error_of([&] { write_npy(path, Shape{3}, std::span<const double>(two)); }) ==
         path.string() + ": 2 values do not fill shape [3]");
   const auto nowhere = path.parent_path() / "no-such-dir" / "x.npy";
-  CHECK(error_of([&] { write_npy(nowhere, tensor); })
-            .starts_with(nowhere.string() + ": cannot create a temporary file beside it"));
+  CHECK(error_of([&] {
+          write_npy(nowhere, tensor);
+        }).starts_with(nowhere.string() + ": cannot create a temporary file beside it"));
 }
 
 TEST_CASE("npy: reading files that are not there or not files") {
