@@ -124,6 +124,34 @@ std::optional<ElementType> element_type_from_name(std::string_view name) {
 
 std::size_t element_size(ElementType type) { return info(type).size; }
 
+std::uint16_t float_to_half(float value) {
+  const auto bits = std::bit_cast<std::uint32_t>(value);
+  const auto sign = static_cast<std::uint16_t>((bits >> 16) & 0x8000U);
+  const std::uint32_t exponent = (bits >> 23) & 0xffU;
+  std::uint32_t mantissa = bits & 0x7fffffU;
+  if (exponent == 0xff) {  // inf or NaN; keep NaN a NaN
+    return static_cast<std::uint16_t>(sign | 0x7c00U | (mantissa != 0 ? 0x200U : 0U));
+  }
+  const int half_exponent = static_cast<int>(exponent) - 127 + 15;
+  if (half_exponent >= 0x1f) return static_cast<std::uint16_t>(sign | 0x7c00U);
+  if (half_exponent <= 0) {
+    // Subnormal half (or zero): shift the full mantissa (with its implicit 1) into place.
+    if (half_exponent < -10) return sign;
+    mantissa |= 0x800000U;
+    const int shift = 14 - half_exponent;
+    std::uint32_t half_mantissa = mantissa >> shift;
+    const std::uint32_t remainder = mantissa & ((1U << shift) - 1U);
+    const std::uint32_t halfway = 1U << (shift - 1);
+    if (remainder > halfway || (remainder == halfway && (half_mantissa & 1U))) ++half_mantissa;
+    return static_cast<std::uint16_t>(sign | half_mantissa);
+  }
+  std::uint32_t half = (static_cast<std::uint32_t>(half_exponent) << 10) | (mantissa >> 13);
+  const std::uint32_t remainder = mantissa & 0x1fffU;
+  // A carry out of the mantissa correctly bumps the exponent (up to infinity).
+  if (remainder > 0x1000U || (remainder == 0x1000U && (half & 1U))) ++half;
+  return static_cast<std::uint16_t>(sign | half);
+}
+
 std::string describe_shape(const Shape& shape) {
   std::string out = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) {

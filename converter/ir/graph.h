@@ -36,6 +36,9 @@ struct Dim {
 };
 using Shape = std::vector<Dim>;
 
+// IEEE 754 binary32 to binary16, rounding to nearest even (overflow gives infinity).
+std::uint16_t float_to_half(float value);
+
 // "[1, 3, 'N', 256]".
 std::string describe_shape(const Shape& shape);
 // The sizes when every dimension is known.
@@ -52,6 +55,8 @@ struct TensorData {
   // that does not match dims (callers add the location).
   [[nodiscard]] std::vector<float> to_floats() const;
   [[nodiscard]] std::vector<std::int64_t> to_ints() const;
+
+  bool operator==(const TensorData&) const = default;
 
   static TensorData from_floats(std::vector<std::int64_t> dims, const std::vector<float>& values);
   static TensorData from_ints(std::vector<std::int64_t> dims, const std::vector<std::int64_t>& values);
