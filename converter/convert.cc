@@ -113,21 +113,28 @@ ConversionPlan plan_conversion(Graph graph, const ConvertOptions& options) {
   }
   if (options.allow_custom && !plan.unsupported.empty()) {
     for (const UnsupportedOp& op : plan.unsupported) {
-      Rule rule;
-      rule.match.op_type = op.op_type;
-      rule.match.domain = op.domain;
-      rule.action = default_custom_action(*op.nodes.front());
-      rule.origin = RuleOrigin{"--allow-custom", "", 0};
-      plan.rules.push_back(std::move(rule));
-      for (const Node* node : op.nodes) plan.chosen[node] = &plan.rules.back();
+      // One rule per node: nodes of the same op may carry different attributes.
+      for (const Node* node : op.nodes) {
+        Rule rule;
+        rule.match.op_type = op.op_type;
+        rule.match.domain = op.domain;
+        rule.action = default_custom_action(*node);
+        rule.origin = RuleOrigin{"--allow-custom", "", 0};
+        plan.rules.push_back(std::move(rule));
+        plan.chosen[node] = &plan.rules.back();
+      }
       std::string note = "--allow-custom: " + op.op_type + (op.domain.empty() ? "" : " (domain '" + op.domain + "')") +
                          " became custom layer '" + op.op_type + "' for " + std::to_string(op.nodes.size()) + " node" +
                          (op.nodes.size() == 1 ? "" : "s") + "; the app must provide an MLCustomLayer class of that name";
-      for (const auto& [name, attribute] : op.nodes.front()->attributes) {
-        const auto kind = attribute.kind();
-        if (kind != Attribute::Kind::int_ && kind != Attribute::Kind::float_ && kind != Attribute::Kind::string) {
-          note += "; attribute '" + name + "' (" + std::string(attribute_kind_name(kind)) + ") has no custom-parameter type and was left out";
+      std::map<std::string, Attribute::Kind> dropped;
+      for (const Node* node : op.nodes) {
+        for (const auto& [name, attribute] : node->attributes) {
+          const auto kind = attribute.kind();
+          if (kind != Attribute::Kind::int_ && kind != Attribute::Kind::float_ && kind != Attribute::Kind::string) dropped[name] = kind;
         }
+      }
+      for (const auto& [name, kind] : dropped) {
+        note += "; attribute '" + name + "' (" + std::string(attribute_kind_name(kind)) + ") has no custom-parameter type and was left out";
       }
       plan.notes.push_back(note);
     }

@@ -193,6 +193,8 @@ cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& option
     throw Error("--image-input '" + options.image->input + "' is not an input of the graph", Error::Kind::usage);
   }
   for (const Value* input : graph.inputs()) {
+    // Old ONNX files also list initializers as inputs; they are constants, not features.
+    if (input->constant) continue;
     const auto shape = input_shape(*input);
     auto& feature = *description.add_input();
     feature.set_name(input->name);

@@ -65,6 +65,11 @@ TEST_CASE("convert CLI: the Swish example becomes a model with custom layer Swis
   CHECK(report["customLayers"][0]["className"] == "Swish");
   CHECK(report["customLayers"][0]["usages"][0]["parameters"]["beta"]["type"] == "double");
   CHECK(report["specificationVersion"] == 2);
+  CHECK(report["inputs"][0]["image"]["colorSpace"] == "RGB");
+  CHECK(report["inputs"][0]["shortDescription"] == "a photo");
+  CHECK(report["preprocessing"][0]["scaler"]["channelScale"].get<double>() == doctest::Approx(0.00392157));
+  CHECK(report["metadata"]["author"] == "mlconv tests");
+  CHECK(report["metadata"]["license"] == "MIT");  // from the graph's metadata
   const CommandResult text = run_mlconv({"inspect", out});
   CHECK(text.out.find("Swish") != std::string::npos);
   const CommandResult validate = run_mlconv({"validate", out});
@@ -99,6 +104,9 @@ TEST_CASE("convert CLI: the TopK example becomes custom layer CustomTopK") {
   const auto& parameters = report["customLayers"][0]["usages"][0]["parameters"];
   CHECK(parameters["k"]["value"] == 5);
   CHECK(parameters["sorted"]["type"] == "bool");
+  // The rule's output shape [x[0], k] sizes both outputs.
+  for (const auto& output : report["outputs"]) CHECK(output["multiArray"]["shape"] == nlohmann::json::array({5}));
+  CHECK(report["outputs"].size() == 2);
 }
 
 TEST_CASE("convert CLI: identical input gives byte-identical output") {
