@@ -45,4 +45,19 @@ void build_reshape_layer(LayerBuilder& b);
 void build_transpose_layer(LayerBuilder& b);
 void build_passthrough(LayerBuilder& b);
 
+// layers_elementwise.cc
+void build_exp_layer(LayerBuilder& b);
+void build_log_layer(LayerBuilder& b);
+void build_sqrt_layer(LayerBuilder& b);
+void build_abs_layer(LayerBuilder& b);
+void build_sum_layer(LayerBuilder& b);
+void build_max_layer(LayerBuilder& b);
+void build_min_layer(LayerBuilder& b);
+void build_mean_layer(LayerBuilder& b);
+
+// layers_normalization.cc
+void build_lrn_layer(LayerBuilder& b);
+void build_instance_norm_layer(LayerBuilder& b);
+void build_pad_layer(LayerBuilder& b);
+
 }  // namespace mlconv::converter

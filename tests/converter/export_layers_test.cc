@@ -193,3 +193,71 @@ TEST_CASE("convert: a declared output shape that differs from the computed one i
 
 }  // namespace
 }  // namespace mlconv::test
+
+namespace mlconv::test {
+namespace {
+
+namespace cml = CoreML::Specification;
+
+std::string single(const std::string& op, const std::string& initializers, const std::string& attributes, const std::string& inputs,
+                   int opset = 13) {
+  return R"({"opset_imports": [{"version": )" + std::to_string(opset) + R"(}],
+    "inputs": [{"name": "x", "type": "float32", "shape": [1, 2, 3, 3]}, {"name": "x2", "type": "float32", "shape": [1, 2, 3, 3]}],
+    "outputs": [{"name": "y"}],
+    "initializers": [)" + initializers + R"(],
+    "nodes": [{"name": "n", "op_type": ")" + op + R"(", "inputs": )" + inputs + R"(, "outputs": ["y"], "attributes": )" + attributes + "}]}";
+}
+
+TEST_CASE("convert unary and variadic ops: Exp, Log, Sqrt, Abs, Sum, Max, Min, Mean") {
+  for (const auto& [op, type] : {std::pair{"Exp", cml::UnaryFunctionLayerParams::EXP}, std::pair{"Log", cml::UnaryFunctionLayerParams::LOG},
+                                 std::pair{"Sqrt", cml::UnaryFunctionLayerParams::SQRT}, std::pair{"Abs", cml::UnaryFunctionLayerParams::ABS}}) {
+    CAPTURE(op);
+    const auto model = convert_json(single(op, "", "{}", R"(["x"])"));
+    CHECK(layers_of(model)[0].unary().type() == type);
+    CHECK(layers_of(model)[0].unary().scale() == 1.0F);
+  }
+  CHECK(layers_of(convert_json(single("Sum", "", "{}", R"(["x", "x2"])")))[0].has_add());
+  CHECK(layers_of(convert_json(single("Max", "", "{}", R"(["x", "x2"])")))[0].has_max());
+  CHECK(layers_of(convert_json(single("Min", "", "{}", R"(["x", "x2"])")))[0].has_min());
+  const auto mean = convert_json(single("Mean", "", "{}", R"(["x", "x2"])"));
+  CHECK(layers_of(mean)[0].has_average());
+  CHECK(layers_of(mean)[0].input_size() == 2);
+}
+
+TEST_CASE("convert LRN, InstanceNormalization and Pad") {
+  const auto lrn = layers_of(convert_json(single("LRN", "", R"({"size": {"type": "int", "value": 3}, "alpha": {"type": "float", "value": 0.001}})", R"(["x"])")))[0].lrn();
+  CHECK(lrn.localsize() == 3);
+  CHECK(lrn.alpha() == doctest::Approx(0.001));
+  CHECK(lrn.beta() == doctest::Approx(0.75));
+  CHECK(lrn.k() == 1.0F);
+
+  const auto norm = layers_of(convert_json(single("InstanceNormalization",
+                                                  R"({"name": "s", "type": "float32", "shape": [2], "data": [1, 2]},
+                                                     {"name": "b", "type": "float32", "shape": [2], "data": [3, 4]})",
+                                                  "{}", R"(["x", "s", "b"])")))[0].batchnorm();
+  CHECK(norm.computemeanvar());
+  CHECK(norm.instancenormalization());
+  CHECK(norm.gamma().floatvalue(1) == 2.0F);
+  CHECK(norm.beta().floatvalue(0) == 3.0F);
+
+  const auto pad = convert_json(single("Pad", R"({"name": "p", "type": "int64", "shape": [8], "data": [0, 0, 1, 2, 0, 0, 3, 4]},
+                                                 {"name": "v", "type": "float32", "shape": [], "data": [0.5]})",
+                                       R"({"mode": {"type": "string", "value": "constant"}})", R"(["x", "p", "v"])"));
+  const auto& padding = layers_of(pad)[0].padding();
+  CHECK(padding.constant().value() == 0.5F);
+  CHECK(padding.paddingamounts().borderamounts(0).startedgesize() == 1);
+  CHECK(padding.paddingamounts().borderamounts(0).endedgesize() == 3);
+  CHECK(padding.paddingamounts().borderamounts(1).startedgesize() == 2);
+  CHECK(padding.paddingamounts().borderamounts(1).endedgesize() == 4);
+  const auto& out = pad.description().output(0).type().multiarraytype().shape();
+  CHECK(std::vector<std::int64_t>(out.begin(), out.end()) == std::vector<std::int64_t>{2, 7, 9});
+  const auto reflect = convert_json(single("Pad", "", R"({"mode": {"type": "string", "value": "reflect"},
+                                                        "pads": {"type": "ints", "value": [0, 0, 1, 1, 0, 0, 1, 1]}})", R"(["x"])", 2));
+  CHECK(layers_of(reflect)[0].padding().has_reflection());
+  CHECK(error_of([] {
+          (void)convert_json(single("Pad", R"({"name": "p", "type": "int64", "shape": [8], "data": [0, 1, 0, 0, 0, 0, 0, 0]})", "{}", R"(["x", "p"])"));
+        }) == "model.json:5: node 'n' (Pad): pads [0, 1, 0, 0, 0, 0, 0, 0] pad the batch or channel axis; Core ML's padding layer pads H and W only");
+}
+
+}  // namespace
+}  // namespace mlconv::test
