@@ -41,6 +41,12 @@ std::vector<std::int64_t> input_shape(const Value& value) {
            "'); rank-5 Core ML networks need fixed C, H and W");
     }
   }
+  std::int64_t elements = 1;
+  for (const auto d : sizes) {
+    if (d < 1) fail("dimension sizes must be at least 1; got " + describe_shape(*value.shape));
+    if (elements > (std::int64_t{1} << 40) / d) fail("shape " + describe_shape(*value.shape) + " has more than 2^40 elements");
+    elements *= d;
+  }
   if (sizes.size() != 2 && sizes.size() != 4) {
     fail("shape " + describe_shape(*value.shape) + " has rank " + std::to_string(sizes.size()) + "; expected [N, C] or [N, C, H, W]");
   }

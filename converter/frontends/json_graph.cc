@@ -20,6 +20,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::int64_t max_tensor_elements = std::int64_t{1} << 40;
+
 class GraphReader {
  public:
   GraphReader(const JsonLocations& locations, std::filesystem::path base_dir)
@@ -155,6 +157,14 @@ class GraphReader {
     const Shape declared = shape(required(object, pointer, "shape"), pointer_child(pointer, "shape"));
     const auto sizes = known_sizes(declared);
     if (!sizes) throw error(pointer_child(pointer, "shape"), "a constant tensor needs a fixed shape, not symbolic dimensions");
+    // Bounds the element count before anything multiplies it into a byte count.
+    std::int64_t count = 1;
+    for (const auto d : *sizes) {
+      if (d != 0 && count > max_tensor_elements / d) {
+        throw error(pointer_child(pointer, "shape"), "tensor has more than 2^40 elements");
+      }
+      count *= d;
+    }
     return *sizes;
   }
 

@@ -4,6 +4,7 @@
 #include "converter/rules/shape_expression.h"
 
 #include <cctype>
+#include <limits>
 
 #include "spec/error.h"
 
@@ -43,9 +44,9 @@ class Parser {
     std::int64_t value = term();
     while (true) {
       if (accept('+')) {
-        value += term();
+        if (__builtin_add_overflow(value, term(), &value)) fail("integer overflow");
       } else if (accept('-')) {
-        value -= term();
+        if (__builtin_sub_overflow(value, term(), &value)) fail("integer overflow");
       } else {
         return value;
       }
@@ -56,10 +57,11 @@ class Parser {
     std::int64_t value = factor();
     while (true) {
       if (accept('*')) {
-        value *= factor();
+        if (__builtin_mul_overflow(value, factor(), &value)) fail("integer overflow");
       } else if (accept('/')) {
         const std::int64_t divisor = factor();
         if (divisor == 0) fail("division by zero");
+        if (divisor == -1 && value == std::numeric_limits<std::int64_t>::min()) fail("integer overflow");
         // Round towards negative infinity, as shape arithmetic expects.
         std::int64_t quotient = value / divisor;
         if ((value % divisor != 0) && ((value < 0) != (divisor < 0))) --quotient;
@@ -87,7 +89,11 @@ class Parser {
       if (!accept(')')) fail("expected ')'");
       return value;
     }
-    if (accept('-')) return -factor();
+    if (accept('-')) {
+      const std::int64_t operand = factor();
+      if (operand == std::numeric_limits<std::int64_t>::min()) fail("integer overflow");
+      return -operand;
+    }
     if (std::isdigit(static_cast<unsigned char>(text_[pos_]))) return integer();
     const std::size_t start = pos_;
     while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) ++pos_;

@@ -55,6 +55,8 @@ TEST_CASE("convert JSON graph: errors name the file, line and JSON pointer") {
   CHECK(message("{\"inputs\": [],\n\n \"outputs\": [,]}").rfind("g.json:3: invalid JSON: ", 0) == 0);
   CHECK(message(R"({"inputs": [], "outputs": [], "initializers": [{"name": "w", "type": "float32", "shape": [3], "data": [1, 2]}], "nodes": []})") ==
         "g.json:1: holds 2 values; the shape needs 3 (at /initializers/0/data)");
+  CHECK(message(R"({"inputs": [], "outputs": [], "initializers": [{"name": "w", "type": "float32", "shape": [1048576, 1048576, 2], "data": []}], "nodes": []})") ==
+        "g.json:1: tensor has more than 2^40 elements (at /initializers/0/shape)");
   CHECK(message(R"({"inputs": [], "outputs": [], "initializers": [{"name": "w", "type": "int8", "shape": [1], "data": [300]}], "nodes": []})") ==
         "g.json:1: 300 does not fit in int8 (at /initializers/0/data/0)");
   CHECK(message("{\"inputs\": [{\"name\": \"x\", \"type\": \"float32\", \"shape\": [1]}], \"outputs\": [],\n \"nodes\": [\n"

@@ -141,6 +141,8 @@ TEST_CASE("convert rules: output shape expressions over input dims and parameter
   CHECK(converter::evaluate_shape_expression("-7 / 2", scope) == -4);  // rounds down
   CHECK(error_of([&] { (void)converter::evaluate_shape_expression("k / (x[0] - 3)", scope); }) ==
         "shape expression \"k / (x[0] - 3)\": division by zero at column 15");
+  CHECK(error_of([&] { (void)converter::evaluate_shape_expression("999999999999999 * 999999999999999", scope); })
+            .find("integer overflow") != std::string::npos);
 }
 
 TEST_CASE("convert rules: composites substitute attributes and expand into native layers") {
