@@ -137,6 +137,10 @@ void bind_outputs(const Graph& graph, NetworkState& state) {
     if (it == state.blobs.end()) {
       throw Error("graph output '" + output->name + "' is a constant or an input; Core ML outputs must be computed").in_file(graph.location.file);
     }
+    if (std::find(graph.inputs().begin(), graph.inputs().end(), output) != graph.inputs().end()) {
+      throw Error("graph output '" + output->name + "' is also a graph input; Core ML outputs must be computed by layers")
+          .in_file(graph.location.file);
+    }
     if (it->second == output->name) continue;
     auto& copy = *state.layers->Add();
     copy.set_name(output->name + "/copy");

@@ -83,6 +83,12 @@ TEST_CASE("convert export: class labels make a classifier wired to the probabili
         }) == "--class-labels gives 2 labels, but output 'probs' has 3 classes");
 }
 
+TEST_CASE("convert export: a graph input passed straight through as an output is refused") {
+  CHECK(error_of([] {
+          (void)convert_json(R"({"inputs": [{"name": "x", "type": "float32", "shape": [1, 3]}], "outputs": [{"name": "x"}], "nodes": []})");
+        }) == "model.json: graph output 'x' is also a graph input; Core ML outputs must be computed by layers");
+}
+
 TEST_CASE("convert export: the deployment target raises the version and bounds what layers may need") {
   const std::string relu = R"({"inputs": [{"name": "x", "type": "float32", "shape": ["N", 3]}], "outputs": [{"name": "y"}],
     "nodes": [{"name": "r", "op_type": "Relu", "inputs": ["x"], "outputs": ["y"]}]})";
