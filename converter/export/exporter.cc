@@ -142,8 +142,11 @@ void bind_outputs(const Graph& graph, NetworkState& state) {
           .in_file(graph.location.file);
     }
     if (it->second == output->name) continue;
+    std::string name = output->name + "/copy";
+    for (int n = 1; state.used_layer_names.contains(name); ++n) name = output->name + "/copy_" + std::to_string(n);
+    state.used_layer_names.insert(name);
     auto& copy = *state.layers->Add();
-    copy.set_name(output->name + "/copy");
+    copy.set_name(name);
     copy.add_input(it->second);
     copy.add_output(output->name);
     copy.mutable_activation()->mutable_linear()->set_alpha(1.0F);

@@ -138,8 +138,9 @@ void LayerBuilder::alias_output(std::size_t index, std::size_t input_index) {
 cml::NeuralNetworkLayer& LayerBuilder::add_layer(std::string_view suffix, const std::vector<std::string>& inputs,
                                                  const std::vector<std::string>& outputs) {
   cml::NeuralNetworkLayer& layer = *state_.layers->Add();
-  std::string name = suffix.empty() ? node_.name : node_.name + "/" + std::string(suffix);
-  for (int n = 1; state_.used_layer_names.contains(name); ++n) name = node_.name + "_" + std::to_string(n);
+  const std::string base = suffix.empty() ? node_.name : node_.name + "/" + std::string(suffix);
+  std::string name = base;
+  for (int n = 1; state_.used_layer_names.contains(name); ++n) name = base + "_" + std::to_string(n);
   state_.used_layer_names.insert(name);
   layer.set_name(name);
   for (const auto& input : inputs) layer.add_input(input);
