@@ -8,6 +8,7 @@ namespace mlconv::cli {
 void register_inspect_command(CLI::App& app, const Io& io);  // inspect.cc
 void register_dump_command(CLI::App& app, const Io& io);     // dump.cc
 void register_validate_command(CLI::App& app, const Io& io);  // validate.cc
+void register_convert_command(CLI::App& app, const Io& io);   // convert.cc
 void register_run_command(CLI::App& app, const Io& io);       // run.cc
 
 }  // namespace mlconv::cli

@@ -1,0 +1,151 @@
+// `mlconv convert INPUT -o OUT.mlmodel`: converts a JSON graph (or ONNX, when that
+// frontend is built in) to a Core ML NeuralNetwork with custom layers from rules.
+// The pipeline lives in converter/; this file parses options, writes atomically and
+// prints the summary or the --check report.
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "cli/commands.h"
+#include "converter/convert.h"
+#include "spec/error.h"
+#include "spec/model_io.h"
+
+namespace mlconv::cli {
+
+namespace {
+
+struct ConvertArguments {
+  std::string input;
+  std::string output;
+  std::vector<std::string> rules;
+  bool allow_custom = false;
+  bool check = false;
+  std::string deployment_target;
+  std::string image_input;
+  float image_scale = 1.0F;
+  std::string image_bias;
+  std::string color_space = "RGB";
+  std::string class_labels;
+  std::string author;
+  std::string license;
+  std::string short_description;
+  std::string version;
+  std::vector<std::string> input_descriptions;
+  std::vector<std::string> output_descriptions;
+};
+
+std::map<std::string, std::string> name_text_pairs(const std::vector<std::string>& items, std::string_view option) {
+  std::map<std::string, std::string> out;
+  for (const auto& item : items) {
+    const auto equals = item.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      throw Error(std::string(option) + " '" + item + "': expected NAME=TEXT", Error::Kind::usage);
+    }
+    out[item.substr(0, equals)] = item.substr(equals + 1);
+  }
+  return out;
+}
+
+std::vector<float> parse_bias(const std::string& text) {
+  std::vector<float> out;
+  std::stringstream stream(text);
+  std::string item;
+  while (std::getline(stream, item, ',')) {
+    try {
+      std::size_t used = 0;
+      out.push_back(std::stof(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw Error("--image-bias '" + text + "': expected numbers separated by commas, e.g. -1,-1,-1", Error::Kind::usage);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> read_labels(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error("cannot open class labels file", Error::Kind::io).in_file(path);
+  std::vector<std::string> labels;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) labels.push_back(line);
+  }
+  if (labels.empty()) throw Error("no class labels (expected one label per line)").in_file(path);
+  return labels;
+}
+
+converter::ConvertOptions options_from(const ConvertArguments& args) {
+  converter::ConvertOptions options;
+  options.rule_files.assign(args.rules.begin(), args.rules.end());
+  options.allow_custom = args.allow_custom;
+  if (!args.deployment_target.empty()) options.deployment_target = converter::spec_version_for_target(args.deployment_target);
+  if (!args.image_input.empty()) {
+    options.image = converter::ImageInputOptions{args.image_input, args.image_scale, parse_bias(args.image_bias), args.color_space};
+  } else if (!args.image_bias.empty() || args.image_scale != 1.0F) {
+    throw Error("--image-scale and --image-bias need --image-input NAME", Error::Kind::usage);
+  }
+  if (!args.class_labels.empty()) options.class_labels = read_labels(args.class_labels);
+  options.author = args.author;
+  options.license = args.license;
+  options.short_description = args.short_description;
+  options.version = args.version;
+  options.input_descriptions = name_text_pairs(args.input_descriptions, "--input-description");
+  options.output_descriptions = name_text_pairs(args.output_descriptions, "--output-description");
+  return options;
+}
+
+void run_convert(const ConvertArguments& args, const Io& io) {
+  const converter::ConvertOptions options = options_from(args);
+  const converter::ConversionPlan plan = converter::plan_conversion(args.input, options);
+  if (args.check) {
+    io.out << converter::check_report(plan);
+    io.out.flush();
+    if (!plan.unsupported.empty()) throw Error("pre-flight check failed: unsupported ops").in_file(args.input);
+    return;
+  }
+  if (args.output.empty()) throw Error("convert needs -o OUT.mlmodel (or --check)", Error::Kind::usage);
+  const auto model = converter::export_model(plan, options);
+  spec::save_model(model, args.output);
+  io.out << "Wrote " << args.output << ": " << converter::conversion_summary(model, plan);
+  io.out.flush();
+  if (!io.out) throw Error("cannot write to standard output", Error::Kind::io);
+}
+
+}  // namespace
+
+void register_convert_command(CLI::App& app, const Io& io) {
+  auto args = std::make_shared<ConvertArguments>();
+  CLI::App* command = app.add_subcommand("convert", "Convert a JSON graph to a Core ML model, with custom layers from rules");
+  command->add_option("input", args->input, "The graph: .json (docs/graph-format.md) or .onnx")->required();
+  command->add_option("-o,--output", args->output, "The .mlmodel to write (atomically)");
+  command->add_option("--rules", args->rules, "Rules file (schemas/rules.schema.json); repeatable, earlier files win");
+  command->add_flag("--allow-custom", args->allow_custom, "Make every unsupported op a custom layer named after its op type");
+  command->add_flag("--check", args->check, "Print which layer or rule covers each node; exit 1 if any is uncovered");
+  command->add_option("--minimum-deployment-target", args->deployment_target, "Lowest OS the model must load on")
+      ->check(CLI::IsMember({"iOS11", "iOS11.2", "iOS12", "iOS13", "iOS14"}));
+  command->add_option("--image-input", args->image_input, "Present this [N, 3|1, H, W] input as an image");
+  command->add_option("--image-scale", args->image_scale, "Multiply image pixels by S first");
+  command->add_option("--image-bias", args->image_bias, "Then add R,G,B (or one value for GRAYSCALE)");
+  command->add_option("--color-space", args->color_space, "Image color space")->check(CLI::IsMember({"RGB", "BGR", "GRAYSCALE"}));
+  command->add_option("--class-labels", args->class_labels, "Make a classifier with these labels (one per line)");
+  command->add_option("--author", args->author, "Metadata: author");
+  command->add_option("--license", args->license, "Metadata: license");
+  command->add_option("--short-description", args->short_description, "Metadata: short description");
+  command->add_option("--version", args->version, "Metadata: model version string");
+  command->add_option("--input-description", args->input_descriptions, "NAME=TEXT; repeatable");
+  command->add_option("--output-description", args->output_descriptions, "NAME=TEXT; repeatable");
+  command->footer(
+      "Rules are tried in order (files in the order given, then the built-in mappings); the first match wins.\n"
+      "Without a rule for an op, conversion fails listing every unsupported op with a rule to paste.\n"
+      "\n"
+      "Examples:\n"
+      "  mlconv convert model.json -o model.mlmodel --rules rules.json\n"
+      "  mlconv convert model.json --check --rules rules.json\n"
+      "  mlconv convert model.json -o model.mlmodel --allow-custom --image-input image --image-scale 0.00392157");
+  command->callback([args, &io] { run_convert(*args, io); });
+}
+
+}  // namespace mlconv::cli

@@ -1,0 +1,168 @@
+// LayerBuilder: the node-side helpers every mapping shares, so each mapping reads
+// like the ONNX-to-Core ML correspondence it implements.
+#include "converter/export/layer_builder.h"
+
+#include "spec/error.h"
+
+namespace mlconv::converter {
+
+const TensorData* LayerBuilder::constant(std::size_t index) const {
+  const Value* value = node_.input(index);
+  return value != nullptr && value->constant ? &*value->constant : nullptr;
+}
+
+const TensorData& LayerBuilder::required_constant(std::size_t index, std::string_view role) const {
+  const TensorData* data = constant(index);
+  if (data == nullptr) {
+    const Value* value = node_.input(index);
+    fail(std::string(role) + " (input " + std::to_string(index) + (value ? " '" + value->name + "'" : "") +
+         ") must be a constant initializer");
+  }
+  return *data;
+}
+
+std::vector<float> LayerBuilder::constant_floats(std::size_t index, std::string_view role) const {
+  const TensorData& data = required_constant(index, role);
+  try {
+    return data.to_floats();
+  } catch (const Error& e) {
+    fail(std::string(role) + ": " + e.message());
+  }
+}
+
+const std::vector<std::int64_t>& LayerBuilder::shape(std::size_t index) const {
+  const Value* value = node_.input(index);
+  if (value == nullptr) fail("input " + std::to_string(index) + " is required");
+  const auto it = state_.shapes.find(value);
+  if (it == state_.shapes.end()) fail("the shape of input '" + value->name + "' is unknown");
+  return it->second;
+}
+
+std::string LayerBuilder::blob(std::size_t index) const {
+  const Value* value = node_.input(index);
+  if (value == nullptr) fail("input " + std::to_string(index) + " is required");
+  const auto it = state_.blobs.find(value);
+  if (it == state_.blobs.end()) {
+    fail("input '" + value->name + "' is a constant here; this op needs it computed at run time");
+  }
+  return it->second;
+}
+
+std::int64_t LayerBuilder::attr_int(std::string_view name, std::int64_t fallback) const {
+  const Attribute* a = attribute(name);
+  if (a == nullptr) return fallback;
+  try {
+    return a->as_int();
+  } catch (const Error& e) {
+    fail("attribute '" + std::string(name) + "': " + e.message());
+  }
+}
+
+double LayerBuilder::attr_float(std::string_view name, double fallback) const {
+  const Attribute* a = attribute(name);
+  if (a == nullptr) return fallback;
+  try {
+    return a->as_float();
+  } catch (const Error& e) {
+    fail("attribute '" + std::string(name) + "': " + e.message());
+  }
+}
+
+std::string LayerBuilder::attr_string(std::string_view name, std::string fallback) const {
+  const Attribute* a = attribute(name);
+  if (a == nullptr) return fallback;
+  try {
+    return a->as_string();
+  } catch (const Error& e) {
+    fail("attribute '" + std::string(name) + "': " + e.message());
+  }
+}
+
+std::vector<std::int64_t> LayerBuilder::attr_ints(std::string_view name, std::vector<std::int64_t> fallback) const {
+  const Attribute* a = attribute(name);
+  if (a == nullptr) return fallback;
+  try {
+    return a->as_ints();
+  } catch (const Error& e) {
+    fail("attribute '" + std::string(name) + "': " + e.message());
+  }
+}
+
+std::string LayerBuilder::unique_blob(const std::string& base) {
+  std::string candidate = base;
+  for (int suffix = 1; state_.used_blob_names.contains(candidate); ++suffix) candidate = base + "_" + std::to_string(suffix);
+  state_.used_blob_names.insert(candidate);
+  return candidate;
+}
+
+std::string LayerBuilder::output_blob(std::size_t index) {
+  const Value* value = node_.outputs.at(index);
+  const auto it = state_.blobs.find(value);
+  if (it != state_.blobs.end()) return it->second;
+  std::string name = unique_blob(value->name);
+  state_.blobs[value] = name;
+  return name;
+}
+
+std::string LayerBuilder::temp_blob(std::string_view suffix) {
+  // Also avoid names of graph values: they are claimed by the nodes that produce them later.
+  const std::string base = node_.name + "/" + std::string(suffix);
+  std::string candidate = base;
+  for (int n = 1; state_.used_blob_names.contains(candidate) || graph_.find_value(candidate) != nullptr; ++n) {
+    candidate = base + "_" + std::to_string(n);
+  }
+  state_.used_blob_names.insert(candidate);
+  return candidate;
+}
+
+void LayerBuilder::set_output_shape(std::size_t index, std::vector<std::int64_t> shape) {
+  const Value* value = node_.outputs.at(index);
+  if (shape.size() != 2 && shape.size() != 4) {
+    std::string text;
+    for (const auto d : shape) text += (text.empty() ? "" : ", ") + std::to_string(d);
+    fail("output '" + value->name + "' would have shape [" + text +
+         "]; rank-5 Core ML layers carry [N, C] or [N, C, H, W] tensors only");
+  }
+  for (const auto d : shape) {
+    if (d <= 0) fail("output '" + value->name + "' would have an empty or negative dimension");
+  }
+  state_.shapes[value] = std::move(shape);
+}
+
+void LayerBuilder::alias_output(std::size_t index, std::size_t input_index) {
+  const Value* output = node_.outputs.at(index);
+  state_.blobs[output] = blob(input_index);
+  state_.shapes[output] = shape(input_index);
+}
+
+cml::NeuralNetworkLayer& LayerBuilder::add_layer(std::string_view suffix, const std::vector<std::string>& inputs,
+                                                 const std::vector<std::string>& outputs) {
+  cml::NeuralNetworkLayer& layer = *state_.layers->Add();
+  const std::string base = suffix.empty() ? node_.name : node_.name + "/" + std::string(suffix);
+  std::string name = base;
+  for (int n = 1; state_.used_layer_names.contains(name); ++n) name = base + "_" + std::to_string(n);
+  state_.used_layer_names.insert(name);
+  layer.set_name(name);
+  for (const auto& input : inputs) layer.add_input(input);
+  for (const auto& output : outputs) layer.add_output(output);
+  return layer;
+}
+
+Error LayerBuilder::error(const std::string& message) const {
+  Error e(message);
+  e.within(node_.describe()).in_file(node_.location.describe());
+  return e;
+}
+
+void LayerBuilder::fail(const std::string& message) const { throw error(message); }
+
+void set_float_weights(cml::WeightParams& params, const std::vector<float>& values) {
+  params.mutable_floatvalue()->Assign(values.begin(), values.end());
+}
+
+std::vector<std::int64_t> rank5_shape(const std::vector<std::int64_t>& shape) {
+  if (shape.size() == 2) return {1, shape[0], shape[1], 1, 1};
+  return {1, shape[0], shape[1], shape[2], shape[3]};
+}
+
+}  // namespace mlconv::converter
