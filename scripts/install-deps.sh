@@ -7,7 +7,9 @@ packages=(
   cmake g++ make pkg-config
   libprotobuf-dev protobuf-compiler
   libcli11-dev nlohmann-json3-dev libspdlog-dev doctest-dev
+  libonnx-dev  # the ONNX frontend: protobuf classes, checker and shape inference
   python3-jsonschema  # validates inspect's JSON against schemas/ in the test suite
+  python3-onnx python3-numpy  # writes the ONNX fixtures and the backend node test cases
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <utility>
 
 #include "spec/error.h"
 
@@ -83,16 +84,39 @@ class Rewriter {
     value.consumers.push_back(&node_);
   }
 
+  // The attribute `name` read by `get` and removed; an error names the attribute.
+  template <typename Get>
+  auto take_as(const std::string& name, Get get) -> std::optional<decltype(get(std::declval<const Attribute&>()))> {
+    const auto attribute = take(name);
+    if (!attribute) return std::nullopt;
+    try {
+      return get(*attribute);
+    } catch (Error& error) {
+      throw error.within("attribute '" + name + "'");
+    }
+  }
+  std::optional<std::vector<std::int64_t>> take_ints(const std::string& name) {
+    return take_as(name, [](const Attribute& a) { return a.as_ints(); });
+  }
+  std::optional<std::vector<double>> take_floats(const std::string& name) {
+    return take_as(name, [](const Attribute& a) { return a.as_floats(); });
+  }
+  std::optional<std::int64_t> take_int(const std::string& name) {
+    return take_as(name, [](const Attribute& a) { return a.as_int(); });
+  }
+  std::optional<double> take_float(const std::string& name) {
+    return take_as(name, [](const Attribute& a) { return a.as_float(); });
+  }
+
   void ints_to_input(const std::string& attribute, std::size_t index, const std::string& parameter = {}) {
-    if (const auto a = take(attribute)) {
-      const std::vector<std::int64_t>& values = a->as_ints();
+    if (const auto values = take_ints(attribute)) {
       set_input(index, parameter.empty() ? attribute : parameter,
-                TensorData::from_ints({static_cast<std::int64_t>(values.size())}, values));
+                TensorData::from_ints({static_cast<std::int64_t>(values->size())}, *values));
     }
   }
 
   void float_to_scalar_input(const std::string& attribute, std::size_t index) {
-    if (const auto a = take(attribute)) set_input(index, attribute, scalar(data_type(), a->as_float()));
+    if (const auto value = take_float(attribute)) set_input(index, attribute, scalar(data_type(), *value));
   }
 
   // Element type of the first input; float32 when unknown, as the old attributes were.
@@ -127,16 +151,15 @@ void rewrite_upsample(Rewriter& r) {
     node.inputs[2] = node.inputs[1];
     node.inputs[1] = nullptr;
   }
-  if (const auto scales = r.take("scales")) {
-    const std::vector<double> values = scales->as_floats();
-    r.set_input(2, "scales", TensorData::from_floats({static_cast<std::int64_t>(values.size())},
-                                                     std::vector<float>(values.begin(), values.end())));
+  if (const auto values = r.take_floats("scales")) {
+    r.set_input(2, "scales", TensorData::from_floats({static_cast<std::int64_t>(values->size())},
+                                                     std::vector<float>(values->begin(), values->end())));
   }
-  const auto height = r.take("height_scale");
-  const auto width = r.take("width_scale");
+  const auto height = r.take_float("height_scale");
+  const auto width = r.take_float("width_scale");
   if (height || width) {
-    const float h = height ? static_cast<float>(height->as_float()) : 1.0F;
-    const float w = width ? static_cast<float>(width->as_float()) : 1.0F;
+    const float h = static_cast<float>(height.value_or(1.0));
+    const float w = static_cast<float>(width.value_or(1.0));
     r.set_input(2, "scales", TensorData::from_floats({4}, {1.0F, 1.0F, h, w}));
   }
   set_upsample_modes(node);
@@ -159,14 +182,14 @@ const std::vector<Rule>& rules() {
          }},
         {"TopK", 10,
          [](Rewriter& r) {
-           if (const auto k = r.take("k")) r.set_input(1, "k", TensorData::from_ints({1}, {k->as_int()}));
+           if (const auto k = r.take_int("k")) r.set_input(1, "k", TensorData::from_ints({1}, {*k}));
          }},
         {"Pad", 11,
          [](Rewriter& r) {
            r.ints_to_input("pads", 1);
            r.ints_to_input("paddings", 1, "pads");
-           if (const auto value = r.take("value")) {
-             r.set_input(2, "constant_value", scalar(r.data_type(), value->as_float()));
+           if (const auto value = r.take_float("value")) {
+             r.set_input(2, "constant_value", scalar(r.data_type(), *value));
            }
          }},
         {"Clip", 11,
