@@ -84,16 +84,18 @@ Error onnx_error(const std::string& stage, const std::exception& exception) {
       op_type = tail.substr(op_at + 9);
       op_type.resize(std::min(op_type.size(), op_type.find_first_of(" \n")));
     }
-  } else if (text.starts_with("(op_type:")) {
-    const auto close = text.find("): ");
-    const auto name_at = text.find(", node name: ");
+  } else if (const auto start = text.find("(op_type:"); start != std::string::npos) {
+    const auto close = text.find("): ", start);
+    const auto name_at = text.find(", node name: ", start);
     if (close != std::string::npos) {
       const auto op_end = std::min(close, name_at);
-      op_type = text.substr(9, op_end - 9);
+      op_type = text.substr(start + 9, op_end - start - 9);
       if (name_at < close) node_name = text.substr(name_at + 13, close - name_at - 13);
       text = text.substr(close + 3);
     }
   }
+  // "[ShapeInferenceError] " and the like repeat what the stage already says.
+  while (text.starts_with("[") && text.find("] ") != std::string::npos) text = text.substr(text.find("] ") + 2);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   Error error("ONNX " + stage + ": " + text);
   if (!op_type.empty()) error.within(describe_named("node", node_name, op_type));

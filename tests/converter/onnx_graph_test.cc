@@ -203,6 +203,11 @@ TEST_CASE("onnx: a custom-domain op keeps its attributes and stops shape inferen
   CHECK_FALSE(value_named(graph, "sw").shape.has_value());
   CHECK_FALSE(value_named(graph, "after").shape.has_value());
   CHECK(*value_named(graph, "sig").shape == Shape{Dim::known(1), Dim::known(4)});
+
+  // The omitted middle output keeps its slot as a value nothing reads; the trailing one is dropped.
+  const Node& parts = node_named(graph, "parts");
+  CHECK(names_of(parts.outputs) == std::vector<std::string>{"p0", "parts/omitted_1", "p2"});
+  CHECK(parts.outputs[1]->consumers.empty());
 }
 
 TEST_CASE("onnx: external data is read from the model's directory at its offset") {
@@ -266,6 +271,37 @@ TEST_CASE("onnx: checker failures name the file and the node") {
   const auto path = fixture("checker_failure.onnx");
   CHECK(load_error(path) ==
         shown(path) + ": node 'conv1' (Conv): ONNX checker: Node (conv1) has input size 1 not in range [min=2, max=3].");
+}
+
+TEST_CASE("onnx: shape inference contradicting the declared shapes names the node") {
+  const auto path = fixture("shape_conflict.onnx");
+  CHECK(load_error(path) == shown(path) +
+                                ": node 'relu1' (Relu): ONNX shape inference: Inferred shape and existing shape "
+                                "differ in dimension 1: (4) vs (5)");
+}
+
+TEST_CASE("onnx: attribute types the IR cannot hold are refused by node and attribute") {
+  const auto path = fixture("unsupported_attribute.onnx");
+  CHECK(load_error(path) ==
+        shown(path) + ": node 'lookup' (Lookup): attribute 'tables': has type TENSORS, which mlconv does not support");
+}
+
+// A model of If-like nodes nested 100 deep (each level is graph -> node -> attribute ->
+// graph) is refused by the nesting limit instead of exhausting the stack.
+TEST_CASE("onnx: deeply nested subgraphs stop at the protobuf nesting limit") {
+  const auto field = [](int number, const std::string& payload) {
+    std::string out(1, static_cast<char>(number << 3 | 2));  // length-delimited
+    for (std::size_t n = payload.size(); ; n >>= 7) {
+      out += static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+      if (n < 0x80) break;
+    }
+    return out + payload;
+  };
+  std::string graph;
+  for (int level = 0; level < 100; ++level) graph = field(1, field(5, field(6, graph)));  // node.attribute.g
+  const fs::path dir = mlconv::test::scratch_dir("onnx_nesting");
+  write_bytes(dir / "deep.onnx", field(7, graph));
+  CHECK(load_error(dir / "deep.onnx") == shown(dir / "deep.onnx") + ": not an ONNX model (protobuf parse failed)");
 }
 
 TEST_CASE("onnx: values that are not tensors are refused by name") {
