@@ -401,8 +401,14 @@ Graph load_onnx_graph(const fs::path& path) {
       context.opsets[opset.domain() == "ai.onnx" ? "" : opset.domain()] = opset.version();
     }
     of::inline_external_data(*model.mutable_graph(), path.parent_path());
+    // ONNX 1.12 refuses any IR version newer than its own, though newer IR versions only
+    // add element types (which element_type() refuses by name) and function features. Check
+    // as the newest IR it knows, so current exporters' models load; the version is restored.
+    const auto declared_ir = model.ir_version();
+    if (declared_ir > onnx::IR_VERSION) model.set_ir_version(onnx::IR_VERSION);
     run_checker(model);
     run_shape_inference(model, context.opsets);
+    model.set_ir_version(declared_ir);
     Graph graph = GraphBuilder(context, *model.mutable_graph(), {}).build();
     graph.metadata = metadata_of(model);
     return graph;

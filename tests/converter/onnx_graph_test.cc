@@ -165,6 +165,12 @@ TEST_CASE("onnx: IR 3 initializers listed as graph inputs are constants, not inp
   CHECK(graph.opset_version("") == 8);
 }
 
+TEST_CASE("onnx: a model of an IR version newer than the ONNX library loads") {
+  const Graph graph = load_onnx_graph(fixture("ir9.onnx"));
+  CHECK(graph.node_count() == 1);
+  CHECK(*value_named(graph, "y").shape == Shape{Dim::known(2)});
+}
+
 TEST_CASE("onnx: If and Loop bodies become child graphs reading outer values") {
   const Graph graph = load_onnx_graph(fixture("control_flow.onnx"));
   const Node& branch = node_named(graph, "branch");
