@@ -380,7 +380,8 @@ std::vector<Node*> Graph::topological_order() const {
     for (const Value* input : node.inputs) {
       if (input == nullptr) continue;
       if (input->producer == nullptr && !input->constant &&
-          std::find(inputs_.begin(), inputs_.end(), input) == inputs_.end()) {
+          std::find(inputs_.begin(), inputs_.end(), input) == inputs_.end() &&
+          std::find(outer_references_.begin(), outer_references_.end(), input) == outer_references_.end()) {
         throw Error("input '" + input->name + "' is not produced by any node, and is neither a graph input nor an "
                     "initializer")
             .within(node.describe())

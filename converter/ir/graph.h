@@ -178,6 +178,12 @@ class Graph {
   [[nodiscard]] const std::vector<Value*>& outputs() const { return outputs_; }
   [[nodiscard]] bool is_output(const Value& value) const;
 
+  // Values a subgraph (an If branch, a Loop body) reads from an enclosing graph. They are
+  // declared in the subgraph with the outer value's name, type and shape, and nothing in
+  // the subgraph produces them.
+  void add_outer_reference(Value& value) { outer_references_.push_back(&value); }
+  [[nodiscard]] const std::vector<Value*>& outer_references() const { return outer_references_; }
+
   // Nodes in insertion order.
   [[nodiscard]] std::vector<Node*> nodes() const;
   [[nodiscard]] std::size_t node_count() const { return nodes_.size(); }
@@ -186,7 +192,8 @@ class Graph {
 
   // Nodes so that every node follows the producers of its inputs; ties keep insertion
   // order, so the result is deterministic. Throws mlconv::Error naming the nodes of a
-  // cycle, or a node reading a value nothing produces (not an input or constant).
+  // cycle, or a node reading a value nothing produces (not an input, constant or outer
+  // reference).
   [[nodiscard]] std::vector<Node*> topological_order() const;
 
   // The opset version imported for `domain` ("" and "ai.onnx" are the same); 0 when none.
@@ -198,6 +205,7 @@ class Graph {
   std::map<std::string, Value*, std::less<>> values_by_name_;
   std::vector<Value*> inputs_;
   std::vector<Value*> outputs_;
+  std::vector<Value*> outer_references_;
 };
 
 }  // namespace mlconv::converter
