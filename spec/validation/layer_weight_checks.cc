@@ -197,7 +197,7 @@ Expectations expectations(const cml::NeuralNetworkLayer& layer) {
       break;
     }
     case cml::NeuralNetworkLayer::kActivation: {
-      // Per-channel parameters: their count against C needs shapes (E106); here only presence.
+      // Per-channel parameters: their count against C needs shapes (E102); here only presence.
       const auto& a = layer.activation();
       if (a.has_prelu()) out.push_back({"PReLU.alpha", {}});
       if (a.has_parametricsoftplus()) {

@@ -16,7 +16,7 @@ std::vector<Finding> validate(const cml::Model& model) { return spec::validation
 
 cml::NeuralNetworkLayer& layer0(cml::Model& model) { return *model.mutable_neuralnetwork()->mutable_layers(0); }
 
-// 'x' [3, 8, 8] -> a valid 3x3 same-padded convolution with 4 filters -> 'y'.
+// 'x' [3, 8, 8] -> a valid 3x3 same-padded convolution with 4 filters -> 'y' [4, 8, 8].
 cml::Model conv_model() {
   cml::Model model = network_model(1);
   auto* shape = model.mutable_description()->mutable_input(0)->mutable_type()->mutable_multiarraytype();
@@ -31,6 +31,7 @@ cml::Model conv_model() {
   conv->add_kernelsize(3);
   conv->mutable_same();
   for (int i = 0; i < 4 * 3 * 3 * 3; ++i) conv->mutable_weights()->add_floatvalue(0.5F);
+  set_shape(output_feature(model), {4, 8, 8});
   return model;
 }
 
