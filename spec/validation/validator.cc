@@ -40,8 +40,9 @@ void CheckList::add(const Check& check) {
 
 const CheckList& all_checks() {
   static constexpr void (*families[])(CheckList&) = {
-      register_version_checks, register_interface_checks, register_graph_checks,
-      register_layer_checks,   register_pipeline_checks,
+      register_version_checks,      register_interface_checks,    register_graph_checks,
+      register_layer_checks,        register_layer_param_checks,  register_layer_weight_checks,
+      register_shape_checks,        register_pipeline_checks,
   };
   static const CheckList list = [] {
     CheckList l;

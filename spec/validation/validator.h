@@ -64,6 +64,9 @@ void register_interface_checks(CheckList& list);  // interface_checks.cc
 void register_graph_checks(CheckList& list);      // graph_checks.cc
 void register_layer_checks(CheckList& list);      // layer_checks.cc
 void register_pipeline_checks(CheckList& list);   // pipeline_checks.cc
+void register_layer_param_checks(CheckList& list);   // layer_param_checks.cc
+void register_layer_weight_checks(CheckList& list);  // layer_weight_checks.cc
+void register_shape_checks(CheckList& list);         // shape_checks.cc
 
 // Every check, in report order.
 const CheckList& all_checks();

@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,20 @@ inline cml::NeuralNetworkLayer* add_relu(google::protobuf::RepeatedPtrField<cml:
   layer->add_output(output);
   layer->mutable_activation()->mutable_relu();
   return layer;
+}
+
+// Replaces a multi-array feature's declared shape.
+inline void set_shape(cml::FeatureDescription* feature, std::initializer_list<std::int64_t> dims) {
+  auto* array = feature->mutable_type()->mutable_multiarraytype();
+  array->clear_shape();
+  for (const std::int64_t d : dims) array->add_shape(d);
+}
+
+inline cml::FeatureDescription* input_feature(cml::Model& model, int i = 0) {
+  return model.mutable_description()->mutable_input(i);
+}
+inline cml::FeatureDescription* output_feature(cml::Model& model, int i = 0) {
+  return model.mutable_description()->mutable_output(i);
 }
 
 // A valid network of the given version: input 'x' -> relu -> output 'y'.
