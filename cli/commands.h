@@ -8,5 +8,6 @@ namespace mlconv::cli {
 void register_inspect_command(CLI::App& app, const Io& io);  // inspect.cc
 void register_dump_command(CLI::App& app, const Io& io);     // dump.cc
 void register_validate_command(CLI::App& app, const Io& io);  // validate.cc
+void register_scaffold_command(CLI::App& app, const Io& io);  // scaffold.cc
 
 }  // namespace mlconv::cli

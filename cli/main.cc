@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
       register_inspect_command,
       register_dump_command,
       register_validate_command,
+      register_scaffold_command,
   };
   configure_logging(0);
   const std::vector<std::string> args(argv, argv + argc);
