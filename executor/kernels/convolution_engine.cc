@@ -1,0 +1,281 @@
+// Convolution by im2col + GEMM (a pointwise convolution multiplies the input
+// in place), depthwise convolution by a direct loop, and transposed
+// convolution by GEMM + col2im. Work is split into disjoint chunks (column
+// tiles, channel planes); each chunk runs a single-threaded Eigen product.
+#include "executor/kernels/convolution_engine.h"
+
+#include <algorithm>
+
+#include <Eigen/Core>
+
+namespace mlconv::exec {
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using ConstMatrixMap = Eigen::Map<const RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+using MatrixMap = Eigen::Map<RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
+
+std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// The range [lo, hi) of output positions o for which o * stride + offset lies in [0, size).
+void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t size, std::int64_t count, std::int64_t& lo,
+                 std::int64_t& hi) {
+  lo = offset >= 0 ? 0 : ceil_div(-offset, stride);
+  hi = offset >= size ? 0 : (size - 1 - offset) / stride + 1;
+  lo = std::min(lo, count);
+  hi = std::clamp(hi, lo, count);
+}
+
+// Column tiles small enough to spread over the pool and to keep an im2col
+// tile in cache, large enough to keep the GEMM efficient.
+std::int64_t column_tile(std::int64_t columns, std::int64_t units, std::int64_t rows, int threads) {
+  const std::int64_t wanted_tasks = static_cast<std::int64_t>(threads) * 4;
+  const std::int64_t tiles_per_unit = std::max<std::int64_t>(1, ceil_div(wanted_tasks, units));
+  std::int64_t tile = ceil_div(columns, tiles_per_unit);
+  const std::int64_t cache_cap = std::max<std::int64_t>(64, (std::int64_t{1} << 18) / std::max<std::int64_t>(rows, 1));
+  tile = std::min(tile, cache_cap);
+  tile = std::max<std::int64_t>(tile, std::min<std::int64_t>(columns, 64));
+  return ceil_div(tile, 16) * 16;
+}
+
+// Splits the GEMM's output rows (channels) too when column tiles alone leave
+// threads idle, as on the small feature maps late in a network. Each block
+// redoes its tile's im2col, which is cheap next to the block's GEMM.
+std::int64_t row_block(std::int64_t rows, std::int64_t tasks, int threads) {
+  const std::int64_t wanted = 2 * static_cast<std::int64_t>(threads);
+  if (threads <= 1 || tasks >= wanted) return rows;
+  const std::int64_t blocks = std::clamp<std::int64_t>(ceil_div(wanted, tasks), 1, std::max<std::int64_t>(1, rows / 16));
+  return ceil_div(rows, blocks);
+}
+
+// Writes rows (channel, kz, ky, kx) x output positions [c0, c1) of one group's input.
+void im2col_tile(const ConvGeometry& g, const float* in, std::int64_t channels, std::int64_t c0, std::int64_t c1,
+                 float* col) {
+  const std::int64_t tile = c1 - c0;
+  const auto [in_d, in_h, in_w] = g.in;
+  const std::int64_t out_w = g.out[2];
+  const std::int64_t plane = g.in_size();
+  float* dst = col;
+  for (std::int64_t c = 0; c < channels; ++c) {
+    const float* src_c = in + c * plane;
+    for (std::int64_t kz = 0; kz < g.kernel[0]; ++kz)
+      for (std::int64_t ky = 0; ky < g.kernel[1]; ++ky)
+        for (std::int64_t kx = 0; kx < g.kernel[2]; ++kx, dst += tile) {
+          const std::int64_t x_offset = kx * g.dilation[2] - g.pad_before[2];
+          std::int64_t x_lo = 0;
+          std::int64_t x_hi = 0;
+          valid_range(x_offset, g.stride[2], in_w, out_w, x_lo, x_hi);
+          std::int64_t j = c0;
+          while (j < c1) {
+            const std::int64_t ox0 = j % out_w;
+            const std::int64_t row = j / out_w;  // od * out_h + oy
+            const std::int64_t oy = row % g.out[1];
+            const std::int64_t od = row / g.out[1];
+            const std::int64_t seg_end = std::min(out_w, ox0 + (c1 - j));
+            float* d = dst + (j - c0);  // d[ox - ox0] is output position ox of this segment
+            const std::int64_t iz = od * g.stride[0] + kz * g.dilation[0] - g.pad_before[0];
+            const std::int64_t iy = oy * g.stride[1] + ky * g.dilation[1] - g.pad_before[1];
+            if (iz < 0 || iz >= in_d || iy < 0 || iy >= in_h) {
+              std::fill(d, d + (seg_end - ox0), 0.0F);
+            } else {
+              const float* s = src_c + (iz * in_h + iy) * in_w;
+              const std::int64_t lo = std::clamp(x_lo, ox0, seg_end);
+              const std::int64_t hi = std::clamp(x_hi, lo, seg_end);
+              std::fill(d, d + (lo - ox0), 0.0F);
+              const std::int64_t sx = g.stride[2];
+              if (sx == 1 && hi > lo) {
+                std::copy(s + (lo + x_offset), s + (hi + x_offset), d + (lo - ox0));
+              } else {
+                for (std::int64_t ox = lo; ox < hi; ++ox) d[ox - ox0] = s[ox * sx + x_offset];
+              }
+              std::fill(d + (hi - ox0), d + (seg_end - ox0), 0.0F);
+            }
+            j += seg_end - ox0;
+          }
+        }
+  }
+}
+
+void add_bias_rows(MatrixMap& out, const std::vector<float>& bias, std::int64_t first_channel) {
+  if (bias.empty()) return;
+  for (Eigen::Index r = 0; r < out.rows(); ++r) out.row(r).array() += bias[static_cast<std::size_t>(first_channel + r)];
+}
+
+bool is_pointwise(const ConvGeometry& g) {
+  for (int a = 0; a < 3; ++a)
+    if (g.kernel[a] != 1 || g.stride[a] != 1 || g.pad_before[a] != 0 || g.in[a] != g.out[a]) return false;
+  return true;
+}
+
+// One plane per output channel, the kernel taps applied row by row so the inner loop is contiguous.
+void depthwise_2d(const ConvGeometry& g, const float* input, const float* weights, const std::vector<float>& bias,
+                  float* output, ThreadPool& pool) {
+  const std::int64_t in_h = g.in[1];
+  const std::int64_t in_w = g.in[2];
+  const std::int64_t out_h = g.out[1];
+  const std::int64_t out_w = g.out[2];
+  const std::int64_t kh = g.kernel[1];
+  const std::int64_t kw = g.kernel[2];
+  const std::int64_t sw = g.stride[2];
+  // The valid output columns of each kernel column do not depend on the row: compute them once.
+  std::vector<std::int64_t> x_offset(static_cast<std::size_t>(kw));
+  std::vector<std::int64_t> x_lo(static_cast<std::size_t>(kw));
+  std::vector<std::int64_t> x_hi(static_cast<std::size_t>(kw));
+  for (std::int64_t kx = 0; kx < kw; ++kx) {
+    const auto u = static_cast<std::size_t>(kx);
+    x_offset[u] = kx * g.dilation[2] - g.pad_before[2];
+    valid_range(x_offset[u], sw, in_w, out_w, x_lo[u], x_hi[u]);
+  }
+  pool.parallel_for(g.batch * g.out_channels, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t p = begin; p < end; ++p) {
+      const std::int64_t c = p % g.out_channels;
+      const float* in = input + p * in_h * in_w;
+      const float* w = weights + c * kh * kw;
+      float* out = output + p * out_h * out_w;
+      const float b = bias.empty() ? 0.0F : bias[static_cast<std::size_t>(c)];
+      for (std::int64_t oy = 0; oy < out_h; ++oy) {
+        float* o = out + oy * out_w;
+        std::fill(o, o + out_w, b);
+        for (std::int64_t ky = 0; ky < kh; ++ky) {
+          const std::int64_t iy = oy * g.stride[1] + ky * g.dilation[1] - g.pad_before[1];
+          if (iy < 0 || iy >= in_h) continue;
+          const float* row = in + iy * in_w;
+          for (std::int64_t kx = 0; kx < kw; ++kx) {
+            const auto u = static_cast<std::size_t>(kx);
+            const std::int64_t lo = x_lo[u];
+            const std::int64_t hi = x_hi[u];
+            const float wv = w[ky * kw + kx];
+            if (sw == 1) {
+              // Explicitly vectorized: -O2 does not vectorize loops needing an alias check or a remainder.
+              Eigen::Map<Eigen::ArrayXf>(o + lo, hi - lo) +=
+                  wv * Eigen::Map<const Eigen::ArrayXf>(row + (lo + x_offset[u]), hi - lo);
+            } else {
+              for (std::int64_t ox = lo; ox < hi; ++ox) o[ox] += wv * row[ox * sw + x_offset[u]];
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void convolution_forward(const ConvGeometry& g, const float* input, const float* weights,
+                         const std::vector<float>& bias, float* output, ThreadPool& pool) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  if (g.groups == g.in_channels && g.groups == g.out_channels && g.in[0] == 1 && g.kernel[0] == 1 &&
+      g.out[0] == 1) {
+    depthwise_2d(g, input, weights, bias, output, pool);
+    return;
+  }
+  const std::int64_t rows = cin_g * g.kernel_size();  // GEMM inner dimension
+  const std::int64_t columns = g.out_size();
+  const std::int64_t in_plane = g.in_size();
+  const bool pointwise = is_pointwise(g);
+  const std::int64_t units = g.batch * g.groups;
+  const std::int64_t tile = column_tile(columns, units, rows, pool.size());
+  const std::int64_t tiles = ceil_div(columns, tile);
+  const std::int64_t block = row_block(cout_g, units * tiles, pool.size());
+  const std::int64_t blocks = ceil_div(cout_g, block);
+  pool.parallel_for(units * tiles * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
+    thread_local std::vector<float> col;
+    for (std::int64_t task = begin; task < end; ++task) {
+      const std::int64_t r0 = (task % blocks) * block;
+      const std::int64_t r1 = std::min(cout_g, r0 + block);
+      const std::int64_t unit = task / blocks / tiles;
+      const std::int64_t n = unit / g.groups;
+      const std::int64_t grp = unit % g.groups;
+      const std::int64_t c0 = (task / blocks % tiles) * tile;
+      const std::int64_t c1 = std::min(columns, c0 + tile);
+      const float* in = input + (n * g.in_channels + grp * cin_g) * in_plane;
+      const float* rhs = nullptr;
+      std::int64_t rhs_stride = 0;
+      if (pointwise) {
+        rhs = in + c0;
+        rhs_stride = in_plane;
+      } else {
+        col.resize(static_cast<std::size_t>(rows * (c1 - c0)));
+        im2col_tile(g, in, cin_g, c0, c1, col.data());
+        rhs = col.data();
+        rhs_stride = c1 - c0;
+      }
+      const std::int64_t first = grp * cout_g + r0;  // output channel of the block's first row
+      const ConstMatrixMap lhs(weights + first * rows, r1 - r0, rows, Eigen::OuterStride<>(rows));
+      const ConstMatrixMap rhs_map(rhs, rows, c1 - c0, Eigen::OuterStride<>(rhs_stride));
+      MatrixMap out(output + (n * g.out_channels + first) * columns + c0, r1 - r0, c1 - c0, Eigen::OuterStride<>(columns));
+      out.noalias() = lhs * rhs_map;
+      add_bias_rows(out, bias, first);
+    }
+  });
+}
+
+void convolution_transpose(const ConvGeometry& g, const float* input, const std::vector<float>& packed,
+                           const std::vector<float>& bias, float* output, ThreadPool& pool) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t taps = g.kernel_size();
+  const std::int64_t rows = cout_g * taps;  // per group
+  const std::int64_t columns = g.in_size();
+  const std::int64_t out_plane = g.out_size();
+  const std::int64_t tile = column_tile(columns, g.groups, cin_g, pool.size());
+  const std::int64_t tiles = ceil_div(columns, tile);
+  const std::int64_t block = row_block(rows, g.groups * tiles, pool.size());
+  const std::int64_t blocks = ceil_div(rows, block);
+  std::vector<float> col(static_cast<std::size_t>(g.groups * rows * columns));
+  for (std::int64_t n = 0; n < g.batch; ++n) {
+    const float* in = input + n * g.in_channels * columns;
+    // col[group][o, tap][input position] = sum_i w[group][o, tap][i] * x[group][i][position]
+    pool.parallel_for(g.groups * tiles * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t task = begin; task < end; ++task) {
+        const std::int64_t r0 = (task % blocks) * block;
+        const std::int64_t r1 = std::min(rows, r0 + block);
+        const std::int64_t grp = task / blocks / tiles;
+        const std::int64_t c0 = (task / blocks % tiles) * tile;
+        const std::int64_t c1 = std::min(columns, c0 + tile);
+        const ConstMatrixMap lhs(packed.data() + (grp * rows + r0) * cin_g, r1 - r0, cin_g, Eigen::OuterStride<>(cin_g));
+        const ConstMatrixMap rhs(in + grp * cin_g * columns + c0, cin_g, c1 - c0, Eigen::OuterStride<>(columns));
+        MatrixMap dst(col.data() + (grp * rows + r0) * columns + c0, r1 - r0, c1 - c0, Eigen::OuterStride<>(columns));
+        dst.noalias() = lhs * rhs;
+      }
+    });
+    // Scatter-add each tap's row into the output plane of its channel (col2im).
+    float* out_n = output + n * g.out_channels * out_plane;
+    pool.parallel_for(g.out_channels, 1, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t co = begin; co < end; ++co) {
+        float* out = out_n + co * out_plane;
+        std::fill(out, out + out_plane, bias.empty() ? 0.0F : bias[static_cast<std::size_t>(co)]);
+        const float* col_c = col.data() + co * taps * columns;  // groups are consecutive in col
+        for (std::int64_t t = 0; t < taps; ++t) {
+          const std::int64_t kz = t / (g.kernel[1] * g.kernel[2]);
+          const std::int64_t ky = (t / g.kernel[2]) % g.kernel[1];
+          const std::int64_t kx = t % g.kernel[2];
+          const float* src = col_c + t * columns;
+          const std::int64_t x_offset = kx * g.dilation[2] - g.pad_before[2];
+          std::int64_t x_lo = 0;
+          std::int64_t x_hi = 0;
+          // Input columns ix whose target ox = ix * stride + x_offset lies in the output.
+          const std::int64_t sx = g.stride[2];
+          x_lo = x_offset >= 0 ? 0 : ceil_div(-x_offset, sx);
+          x_hi = x_offset >= g.out[2] ? 0 : (g.out[2] - 1 - x_offset) / sx + 1;
+          x_hi = std::min(x_hi, g.in[2]);
+          for (std::int64_t iz = 0; iz < g.in[0]; ++iz) {
+            const std::int64_t oz = iz * g.stride[0] + kz * g.dilation[0] - g.pad_before[0];
+            if (oz < 0 || oz >= g.out[0]) continue;
+            for (std::int64_t iy = 0; iy < g.in[1]; ++iy) {
+              const std::int64_t oy = iy * g.stride[1] + ky * g.dilation[1] - g.pad_before[1];
+              if (oy < 0 || oy >= g.out[1]) continue;
+              const float* s = src + (iz * g.in[1] + iy) * g.in[2];
+              float* d = out + (oz * g.out[1] + oy) * g.out[2];
+              for (std::int64_t ix = x_lo; ix < x_hi; ++ix) d[ix * sx + x_offset] += s[ix];
+            }
+          }
+        }
+      }
+    });
+  }
+}
+
+}  // namespace mlconv::exec

@@ -1,0 +1,255 @@
+// convolution and convolution3d kernels against NumPy references. Inputs,
+// weights and biases come from patterns.h; the NumPy scripts that produced the
+// expected values build the same arrays and apply the direct definitions
+// (zero-pad, slide the dilated window, sum; deconvolution as scatter-add, then crop).
+#include <doctest/doctest.h>
+
+#include "spec/error.h"
+#include "tests/executor/kernel_tester.h"
+#include "tests/executor/kernels/patterns.h"
+
+namespace mlconv::exec {
+namespace {
+
+using testing::bias_pattern;
+using testing::check_summary;
+using testing::check_tensor;
+using testing::pattern_tensor;
+using testing::weight_pattern;
+
+void fill(CoreML::Specification::WeightParams* params, const std::vector<float>& values) {
+  for (float v : values) params->add_floatvalue(v);
+}
+
+// A convolution layer from text plus pattern weights (and bias when the text sets hasBias).
+Layer conv_layer(std::string_view text, std::int64_t weight_count) {
+  Layer layer = testing::layer_from_text(text);
+  auto* p = layer.mutable_convolution();
+  fill(p->mutable_weights(), weight_pattern(weight_count));
+  if (p->hasbias()) fill(p->mutable_bias(), bias_pattern(static_cast<std::int64_t>(p->outputchannels())));
+  return layer;
+}
+
+Layer conv3d_layer(std::string_view text, std::int64_t weight_count) {
+  Layer layer = testing::layer_from_text(text);
+  auto* p = layer.mutable_convolution3d();
+  fill(p->mutable_weights(), weight_pattern(weight_count));
+  if (p->hasbias()) fill(p->mutable_bias(), bias_pattern(p->outputchannels()));
+  return layer;
+}
+
+TEST_CASE("convolution: grouped, strided, dilated, explicit valid padding, bias") {
+  // conv2d(x=X((1,4,5,6)), w=W(72).reshape(6,2,3,2), b=B(6), groups=2, stride=(2,1), dil=(1,2), pads t1 b0 l2 r1)
+  const Layer layer = conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 6 kernelChannels: 2 nGroups: 2 kernelSize: [3, 2] stride: [2, 1] dilationFactor: [1, 2]
+      valid { paddingAmounts { borderAmounts { startEdgeSize: 1 } borderAmounts { startEdgeSize: 2 endEdgeSize: 1 } } }
+      hasBias: true })", 72);
+  const auto out = testing::run_layer(layer, {pattern_tensor({1, 1, 4, 5, 6})});
+  check_tensor(out[0], {1, 1, 6, 2, 7}, {-0.1015625, -0.4296875, -2.625, 0.34375, -0.28125, -0.1875, -0.140625, -0.9296875, -0.1953125, 0.3984375, -1.1015625, -1.1640625, 0.9296875, -0.234375, 0.15625, -0.2109375, 0.84375, -1.015625, 0.5390625, -0.78125, -0.3046875, -0.078125, -1.390625, 0.875, -0.5625, -0.5625, -0.203125, -1.484375, 0.4140625, 0.0078125, -2.0703125, 0.7421875, 0.3203125, 0.2578125, 0.421875, -0.5625, 0.234375, 0.7578125, -0.6171875, -0.5546875, 1.484375, 0.3828125, 0.515625, -0.0078125, 0.3046875, 0.7265625, -0.46875, 0.4921875, -0.5234375, 0.5078125, 0.796875, -2.09375, 1.546875, -0.0234375, 0.7421875, 0.7734375, 0.6171875, -0.2265625, 1.3828125, -0.171875, 1.5078125, 0.4921875, 1.3671875, 0.6953125, 1.015625, 1.9375, -1.1875, 0.5390625, 1.3671875, -0.28125, 1.015625, 0.59375, 0.828125, 1.453125, -0.078125, 1.0859375, -0.15625, 1.03125, 1.3828125, -1.6015625, 2.1640625, 0.359375, 1.25, 1.1875});
+}
+
+TEST_CASE("convolution: same padding puts the odd pad where asymmetryMode says") {
+  // 4x4 kernel, stride 2 on 5x5: total padding 3; TOP_LEFT_HEAVY pads (2, 1), BOTTOM_RIGHT_HEAVY (1, 2)
+  const char* top_left = R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 2 kernelChannels: 2 kernelSize: [4, 4] stride: [2, 2] same { asymmetryMode: TOP_LEFT_HEAVY } })";
+  const char* bottom_right = R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 2 kernelChannels: 2 kernelSize: [4, 4] stride: [2, 2] same { } })";
+  auto out = testing::run_layer(conv_layer(top_left, 64), {pattern_tensor({1, 1, 2, 5, 5})});
+  check_tensor(out[0], {1, 1, 2, 3, 3}, {0.7109375, 0.1953125, 0.015625, -0.7421875, 1.0546875, -0.3671875, -0.5546875, 0.2578125, 0.140625, 0.6953125, -3.0390625, 0.5234375, 2.078125, -1.1953125, 0.6953125, 0.734375, 2.484375, 0.203125});
+  out = testing::run_layer(conv_layer(bottom_right, 64), {pattern_tensor({1, 1, 2, 5, 5})});
+  check_tensor(out[0], {1, 1, 2, 3, 3}, {1.1875, -1.0859375, 0.2265625, -0.84375, 0.671875, -1.21875, -0.140625, -1.2578125, -0.609375, 0.8125, -0.6015625, 0.9609375, 1.8359375, -1.96875, 0.1953125, -0.859375, -0.4765625, 0.109375});
+}
+
+TEST_CASE("convolution: depthwise, dilated and strided, same padding, bias") {
+  // conv2d(X((1,3,5,6)), W(27).reshape(3,1,3,3), B(3), groups=3, stride=(2,2), dil=(2,1), pads t2 b2 l0 r1)
+  const Layer layer = conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 3 kernelChannels: 1 nGroups: 3 kernelSize: [3, 3] stride: [2, 2] dilationFactor: [2, 1]
+      same { } hasBias: true })", 27);
+  const auto out = testing::run_layer(layer, {pattern_tensor({1, 1, 3, 5, 6})});
+  check_tensor(out[0], {1, 1, 3, 3, 3}, {-0.265625, -0.8671875, 0.0078125, -0.328125, 0.640625, -1.5390625, 0.15625, -0.2421875, -1.1640625, -0.796875, -1.1328125, 0.8125, -1.6015625, 2, 0.3125, 1.0703125, -1.0390625, -0.265625, -0.9765625, 0.59375, 1.28125, 2.0390625, 1.4921875, -0.9375, -0.9765625, -0.4609375, -0.3203125});
+}
+
+TEST_CASE("convolution: deconvolution with groups, stride 2, asymmetric valid padding, bias") {
+  // deconv2d(X((1,4,2,3)), W(72).reshape(4,2,3,3), B(4), groups=2, stride=(2,2)): full 5x7, crop top 1, right 2
+  const Layer layer = conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 4 kernelChannels: 4 nGroups: 2 kernelSize: [3, 3] stride: [2, 2] isDeconvolution: true
+      valid { paddingAmounts { borderAmounts { startEdgeSize: 1 } borderAmounts { endEdgeSize: 2 } } }
+      hasBias: true })", 72);
+  const auto out = testing::run_layer(layer, {pattern_tensor({1, 1, 4, 2, 3})});
+  check_tensor(out[0], {1, 1, 4, 4, 5}, {-0.4296875, -0.2109375, -0.1640625, -0.609375, -0.2421875, -1.78125, -0.03125, 0.5859375, -0.3671875, -1.8046875, -0.4375, -0.6875, -1.296875, -0.546875, -0.1171875, 0, -0.25, -0.0703125, -1.09375, -1.6796875, -0.2890625, -0.0703125, -0.0546875, -0.390625, 0.0234375, 0.1171875, -1.546875, 0.21875, 0.5859375, 0.453125, -0.0625, -0.3125, -1.078125, -0.453125, -0.1015625, -0.8125, 0.125, 0.296875, 0.3359375, -0.1796875, -0.796875, 0.6171875, 1.0078125, 0.53125, 0.5546875, 0.3828125, 0.1953125, -0.8046875, -0.71875, -0.375, -0.890625, 0.1796875, 0.7265625, 0.09375, 0.2734375, 0.2421875, 0.2734375, -1.0390625, -0.28125, 0.46875, 0.15625, -0.65625, 0.0703125, 0.671875, 0.75, 0.7265625, 0.5390625, 0.3828125, -0.21875, -1.671875, 0.53125, -0.625, 0.1328125, 0.703125, 0.8125, 0.4765625, 0.5078125, 0.4453125, 0.03125, -0.328125});
+}
+
+TEST_CASE("convolution: deconvolution same padding and explicit outputShape") {
+  // deconv2d(X((1,2,2,2)), W(18).reshape(2,1,3,3), stride 2): full 5x5, output 4x4 cropped at (0,0) for
+  // BOTTOM_RIGHT_HEAVY and (1,1) for TOP_LEFT_HEAVY; outputShape [5, 3] with valid left padding 1 crops at (0,1)
+  const char* base = R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 1 kernelChannels: 2 kernelSize: [3, 3] stride: [2, 2] isDeconvolution: true )";
+  auto out = testing::run_layer(conv_layer(std::string(base) + "same { } }", 18), {pattern_tensor({1, 1, 2, 2, 2})});
+  check_tensor(out[0], {1, 1, 1, 4, 4}, {0.546875, -0.7109375, -0.3125, 0.8359375, -0.109375, 0.265625, 0.4296875, 0.0078125, -0.4609375, -1.0625, 0.640625, 0.5, 0.046875, 0.109375, 0.1171875, -0.1484375});
+  out = testing::run_layer(conv_layer(std::string(base) + "same { asymmetryMode: TOP_LEFT_HEAVY } }", 18),
+                           {pattern_tensor({1, 1, 2, 2, 2})});
+  check_tensor(out[0], {1, 1, 1, 4, 4}, {0.265625, 0.4296875, 0.0078125, 0.2265625, -1.0625, 0.640625, 0.5, -0.1171875, 0.109375, 0.1171875, -0.1484375, -0.2421875, 0, 0.9140625, 0.015625, -0.078125});
+  out = testing::run_layer(
+      conv_layer(std::string(base) +
+                     "valid { paddingAmounts { borderAmounts { } borderAmounts { startEdgeSize: 1 } } } outputShape: [5, 3] }",
+                 18),
+      {pattern_tensor({1, 1, 2, 2, 2})});
+  check_tensor(out[0], {1, 1, 1, 5, 3}, {-0.7109375, -0.3125, 0.8359375, 0.265625, 0.4296875, 0.0078125, -1.0625, 0.640625, 0.5, 0.109375, 0.1171875, -0.1484375, 0, 0.9140625, 0.015625});
+}
+
+TEST_CASE("convolution: weights from a second input") {
+  // conv2d(X((1,2,4,4)), W(24).reshape(3,2,2,2)), stride 1, valid
+  const auto out = testing::run_layer(R"(name: "c" input: "x" input: "w" output: "y" convolution {
+      outputChannels: 3 kernelChannels: 2 kernelSize: [2, 2] valid { } })",
+                                      {pattern_tensor({1, 2, 4, 4}), Tensor({3, 2, 2, 2}, weight_pattern(24))},
+                                      {.mapping = ShapeMapping::exact});
+  check_tensor(out[0], {1, 3, 3, 3}, {0.4140625, -1.078125, 0.125, -0.5234375, 0.5, 0.265625, -0.7421875, -0.4375, 0.5859375, -0.6328125, 0.7421875, 0.3203125, -0.1640625, -0.765625, 0.7890625, 1.0234375, -0.296875, -0.8984375, 0.1015625, 0.3359375, 1.109375, -0.3984375, 0.1953125, -0.46875, -0.1796875, -0.3046875, 0.2890625});
+}
+
+TEST_CASE("convolution: rank-3 ND input keeps rank 3") {
+  // The same numbers as the dynamic-weights case, through static weights on a [C, H, W] input
+  const auto out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 3 kernelChannels: 2 kernelSize: [2, 2] valid { } })", 24),
+                                      {pattern_tensor({2, 4, 4})}, {.mapping = ShapeMapping::exact});
+  check_tensor(out[0], {3, 3, 3}, {0.4140625, -1.078125, 0.125, -0.5234375, 0.5, 0.265625, -0.7421875, -0.4375, 0.5859375, -0.6328125, 0.7421875, 0.3203125, -0.1640625, -0.765625, 0.7890625, 1.0234375, -0.296875, -0.8984375, 0.1015625, 0.3359375, 1.109375, -0.3984375, 0.1953125, -0.46875, -0.1796875, -0.3046875, 0.2890625});
+}
+
+TEST_CASE("convolution: multi-threaded runs (im2col tiles, pointwise, depthwise, deconvolution)") {
+  const testing::LayerRun two{.threads = 2};
+  // conv2d(X((2,5,13,11)), W(180).reshape(4,5,3,3), B(4), stride 1, pads 1 all round) -- two sequence items
+  auto out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 4 kernelChannels: 5 kernelSize: [3, 3] same { } hasBias: true })", 180),
+                                {pattern_tensor({2, 1, 5, 13, 11})}, two);
+  check_summary(out[0], {2, 1, 4, 13, 11}, -142.8125, -559.335938);
+  CHECK(out[0].data()[571] == doctest::Approx(-0.109375));
+  // pointwise: conv2d(X((1,6,12,12)), W(30).reshape(5,6,1,1), B(5))
+  out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 5 kernelChannels: 6 kernelSize: [1, 1] valid { } hasBias: true })", 30),
+                           {pattern_tensor({1, 1, 6, 12, 12})}, two);
+  check_summary(out[0], {1, 1, 5, 12, 12}, 1.578125, 7.546875);
+  CHECK(out[0].data()[500] == doctest::Approx(0.8046875));
+  // depthwise: conv2d(X((1,4,12,10)), W(36).reshape(4,1,3,3), groups 4, pads 1 all round)
+  out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 4 kernelChannels: 1 nGroups: 4 kernelSize: [3, 3]
+      valid { paddingAmounts { borderAmounts { startEdgeSize: 1 endEdgeSize: 1 } borderAmounts { startEdgeSize: 1 endEdgeSize: 1 } } } })",
+                                      36),
+                           {pattern_tensor({1, 1, 4, 12, 10})}, two);
+  check_summary(out[0], {1, 1, 4, 12, 10}, -1.234375, 15.0859375);
+  // deconv2d(X((1,4,9,8)), W(128).reshape(4,2,4,4), B(4), groups 2, stride 2, crop 1 on every side)
+  out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 4 kernelChannels: 4 nGroups: 2 kernelSize: [4, 4] stride: [2, 2] isDeconvolution: true
+      valid { paddingAmounts { borderAmounts { startEdgeSize: 1 endEdgeSize: 1 } borderAmounts { startEdgeSize: 1 endEdgeSize: 1 } } }
+      hasBias: true })", 128),
+                           {pattern_tensor({1, 1, 4, 9, 8})}, two);
+  check_summary(out[0], {1, 1, 4, 18, 16}, -144.96875, -556.960938);
+  CHECK(out[0].data()[777] == doctest::Approx(0.7109375));
+}
+
+TEST_CASE("convolution: 3x3 stride-1 layers with enough channels take the Winograd path") {
+  // conv2d(X((2,16,13,12)), W(2592).reshape(18,16,3,3), B(18), pads 1 all round); outputs 13x12 (odd rows)
+  auto out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 18 kernelChannels: 16 kernelSize: [3, 3] same { } hasBias: true })", 2592),
+                                {pattern_tensor({2, 1, 16, 13, 12})}, {.threads = 2});
+  check_summary(out[0], {2, 1, 18, 13, 12}, -162.539062, -668.289062);
+  CHECK(out[0].data()[0] == doctest::Approx(2.25));
+  CHECK(out[0].data()[4000] == doctest::Approx(6.53125));
+  // conv2d(X((1,32,15,17)), W(4608).reshape(32,16,3,3), groups 2, pads top 2 bottom 0 left 0 right 1)
+  out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 32 kernelChannels: 16 nGroups: 2 kernelSize: [3, 3]
+      valid { paddingAmounts { borderAmounts { startEdgeSize: 2 } borderAmounts { endEdgeSize: 1 } } } })", 4608),
+                           {pattern_tensor({1, 1, 32, 15, 17})});
+  check_summary(out[0], {1, 1, 32, 15, 16}, -9.9453125, -46.375);
+  CHECK(out[0].data()[0] == doctest::Approx(-2.359375));
+  CHECK(out[0].data()[2999] == doctest::Approx(0.9765625));
+}
+
+TEST_CASE("convolution: small feature maps split output channels across threads") {
+  const testing::LayerRun two{.threads = 2};
+  // conv2d(X((1,8,3,3)), W(2880).reshape(40,8,3,3), B(40), pads 1): one column tile, two channel blocks
+  auto out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 40 kernelChannels: 8 kernelSize: [3, 3] same { } hasBias: true })", 2880),
+                                {pattern_tensor({1, 1, 8, 3, 3})}, two);
+  check_summary(out[0], {1, 1, 40, 3, 3}, 1.6171875, -2.671875);
+  CHECK(out[0].data()[200] == doctest::Approx(2.71875));
+  // deconv2d(X((1,4,3,3)), W(128).reshape(4,8,2,2), stride 2): 32 GEMM rows in two blocks
+  out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 8 kernelChannels: 4 kernelSize: [2, 2] stride: [2, 2] isDeconvolution: true valid { } })", 128),
+                           {pattern_tensor({1, 1, 4, 3, 3})}, two);
+  check_summary(out[0], {1, 1, 8, 6, 6}, -2.3125, -17.171875);
+  CHECK(out[0].data()[100] == doctest::Approx(-0.5546875));
+}
+
+TEST_CASE("convolution: parameter and shape errors") {
+  CHECK_THROWS_WITH_AS(testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 3 kernelChannels: 2 kernelSize: [2, 2] valid { } })", 24), {pattern_tensor({1, 1, 3, 4, 4})}),
+                       "layer 'c' (convolution): input [1, 1, 3, 4, 4] has 3 channels; the layer expects 2 "
+                       "(kernelChannels x nGroups)", Error);
+  CHECK_THROWS_WITH_AS(testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 3 kernelChannels: 2 nGroups: 2 kernelSize: [2, 2] valid { } })", 12), {pattern_tensor({1, 1, 4, 4, 4})}),
+                       "layer 'c' (convolution): outputChannels 3 is not divisible by nGroups 2", Error);
+  CHECK_THROWS_WITH_AS(testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 3 kernelChannels: 2 kernelSize: [2, 2] valid { } })", 23), {pattern_tensor({1, 1, 2, 4, 4})}),
+                       "layer 'c' (convolution): weights 'weights' hold 23 values; expected 24", Error);
+  CHECK_THROWS_WITH_AS(testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 1 kernelChannels: 1 kernelSize: [5, 2] valid { } })", 10), {pattern_tensor({1, 1, 1, 4, 4})}),
+                       "layer 'c' (convolution): the height window 5 is larger than the padded input height 4 "
+                       "(input 4 + padding 0)", Error);
+  CHECK_THROWS_WITH_AS(testing::run_layer(R"(name: "c" input: "x" input: "w" output: "y" convolution {
+      outputChannels: 1 kernelChannels: 1 kernelSize: [2, 2] isDeconvolution: true })",
+                                          {pattern_tensor({1, 1, 1, 4, 4}), pattern_tensor({1, 1, 2, 2})}),
+                       "layer 'c' (convolution): weights from a second input are not allowed for a deconvolution", Error);
+  CHECK_THROWS_WITH_AS(testing::run_layer(R"(name: "c" input: "x" input: "w" output: "y" convolution {
+      outputChannels: 3 kernelChannels: 2 kernelSize: [2, 2] })",
+                                          {pattern_tensor({1, 2, 4, 4}), pattern_tensor({3, 2, 3, 3})},
+                                          {.mapping = ShapeMapping::exact}),
+                       "layer 'c' (convolution): the weights input has shape [3, 2, 3, 3]; expected [3, 2, 2, 2] "
+                       "([outputChannels, kernelChannels, kernelHeight, kernelWidth])", Error);
+  CHECK_THROWS_WITH_AS(testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 1 kernelChannels: 1 kernelSize: [2, 2, 2] })", 8), {pattern_tensor({1, 1, 1, 4, 4})}),
+                       "layer 'c' (convolution): kernelSize must have 2 values [H, W]; got 3", Error);
+}
+
+TEST_CASE("convolution3d: grouped, strided, dilated, same padding, bias") {
+  // conv3d(X((1,4,3,4,3)), W(32).reshape(2,2,2,2,2), B(2), groups 2, stride (1,2,1), dil (1,1,2),
+  //        pads front 0 back 1, top 0 bottom 0, left 1 right 1)
+  const Layer layer = conv3d_layer(R"(name: "c" input: "x" output: "y" convolution3d {
+      outputChannels: 2 inputChannels: 4 nGroups: 2 kernelDepth: 2 kernelHeight: 2 kernelWidth: 2
+      strideDepth: 1 strideHeight: 2 strideWidth: 1 dilationDepth: 1 dilationHeight: 1 dilationWidth: 2
+      paddingType: SAME hasBias: true })", 32);
+  const auto out = testing::run_layer(layer, {pattern_tensor({1, 4, 3, 4, 3})}, {.mapping = ShapeMapping::exact});
+  check_tensor(out[0], {1, 2, 3, 2, 3}, {-1.1953125, 0.359375, -0.3203125, -1.1953125, -0.34375, 0.0546875, -0.4765625, -0.6875, -2.0859375, -1.1953125, -0.671875, -0.2734375, -0.1484375, 0.0234375, -1.296875, 0.1171875, -0.2265625, -0.9140625, -0.28125, 0.3828125, 0.0390625, -1.421875, -0.734375, -0.4765625, -1.125, -0.4140625, -0.8125, -0.2890625, 0.265625, -0.0703125, -0.140625, -0.0859375, -1.2421875, -0.03125, -0.0390625, -0.2265625});
+}
+
+TEST_CASE("convolution3d: custom padding, stride 2") {
+  // conv3d(X((1,2,3,3,3)), W(16).reshape(1,2,2,2,2), stride 2, pads front 1 back 0 top 0 bottom 1 left 1 right 1)
+  const Layer layer = conv3d_layer(R"(name: "c" input: "x" output: "y" convolution3d {
+      outputChannels: 1 inputChannels: 2 kernelDepth: 2 kernelHeight: 2 kernelWidth: 2
+      strideDepth: 2 strideHeight: 2 strideWidth: 2 dilationDepth: 1 dilationHeight: 1 dilationWidth: 1
+      paddingType: CUSTOM customPaddingFront: 1 customPaddingBottom: 1 customPaddingLeft: 1 customPaddingRight: 1 })", 16);
+  const auto out = testing::run_layer(layer, {pattern_tensor({1, 2, 3, 3, 3})}, {.mapping = ShapeMapping::exact});
+  check_tensor(out[0], {1, 1, 2, 2, 2}, {1.2109375, -0.734375, -0.1484375, -0.2265625, 0.0390625, 1.5546875, -0.7109375, -0.875});
+}
+
+TEST_CASE("convolution3d: grouped deconvolution, stride 2") {
+  // deconv3d(X((1,2,1,2,2)), W(8).reshape(1,2,1,2,2) as [C_out/groups, C_in, kD, kH, kW], groups 2, stride (1,2,2))
+  const Layer layer = conv3d_layer(R"(name: "c" input: "x" output: "y" convolution3d {
+      outputChannels: 2 inputChannels: 2 nGroups: 2 kernelDepth: 1 kernelHeight: 2 kernelWidth: 2
+      strideDepth: 1 strideHeight: 2 strideWidth: 2 dilationDepth: 1 dilationHeight: 1 dilationWidth: 1
+      paddingType: VALID isDeconvolution: true })", 8);
+  const auto out = testing::run_layer(layer, {pattern_tensor({1, 2, 1, 2, 2})}, {.mapping = ShapeMapping::exact});
+  check_tensor(out[0], {1, 2, 1, 4, 4}, {0.515625, -0.7734375, -0.140625, 0.2109375, -0.4296875, -0.0859375, 0.1171875, 0.0234375, 0.28125, -0.421875, -0.375, 0.5625, -0.234375, -0.046875, 0.3125, 0.0625, 0.0234375, 0.0546875, 0.234375, 0.546875, -0.0625, -0.03125, -0.625, -0.3125, -0.09375, -0.21875, 0.1171875, 0.2734375, 0.25, 0.125, -0.3125, -0.15625});
+}
+
+TEST_CASE("convolution3d: parameter errors") {
+  CHECK_THROWS_WITH_AS(testing::run_layer(conv3d_layer(R"(name: "c" input: "x" output: "y" convolution3d {
+      outputChannels: 2 inputChannels: 2 kernelDepth: 1 kernelHeight: 2 kernelWidth: 2 strideDepth: 1 strideHeight: 1
+      strideWidth: 1 dilationDepth: 1 dilationHeight: 1 })", 8), {pattern_tensor({1, 2, 2, 2, 2})}),
+                       "layer 'c' (convolution3d): dilationWidth must be positive; got 0", Error);
+  CHECK_THROWS_WITH_AS(testing::run_layer(conv3d_layer(R"(name: "c" input: "x" output: "y" convolution3d {
+      outputChannels: 2 inputChannels: 3 kernelDepth: 1 kernelHeight: 1 kernelWidth: 1 strideDepth: 1 strideHeight: 1
+      strideWidth: 1 dilationDepth: 1 dilationHeight: 1 dilationWidth: 1 })", 6), {pattern_tensor({1, 2, 2, 2, 2})}),
+                       "layer 'c' (convolution3d): input [1, 2, 2, 2, 2] has 2 channels; inputChannels is 3", Error);
+}
+
+}  // namespace
+}  // namespace mlconv::exec
