@@ -174,8 +174,6 @@ namespace {
 
 using Value = std::optional<std::int64_t>;
 
-Value checked(bool overflow, std::int64_t result) { return overflow ? std::nullopt : Value(result); }
-
 Value eval(const std::vector<ShapeRule::Node>& nodes, int at, const ShapeRule::Dims& inputs,
            const std::map<std::string, std::int64_t>& params) {
   const ShapeRule::Node& node = nodes[static_cast<std::size_t>(at)];
@@ -205,16 +203,18 @@ Value eval(const std::vector<ShapeRule::Node>& nodes, int at, const ShapeRule::D
   const Value b = eval(nodes, node.right, inputs, params);
   if (!a || !b) return std::nullopt;
   std::int64_t r = 0;
+  bool overflow = false;
   switch (node.kind) {
-    case Kind::add: return checked(__builtin_add_overflow(*a, *b, &r), r);
-    case Kind::subtract: return checked(__builtin_sub_overflow(*a, *b, &r), r);
-    case Kind::multiply: return checked(__builtin_mul_overflow(*a, *b, &r), r);
+    case Kind::add: overflow = __builtin_add_overflow(*a, *b, &r); break;
+    case Kind::subtract: overflow = __builtin_sub_overflow(*a, *b, &r); break;
+    case Kind::multiply: overflow = __builtin_mul_overflow(*a, *b, &r); break;
     case Kind::divide:
     case Kind::remainder:
       if (*b == 0 || (*a == std::numeric_limits<std::int64_t>::min() && *b == -1)) return std::nullopt;
       return node.kind == Kind::divide ? *a / *b : *a % *b;
     default: return std::nullopt;
   }
+  return overflow ? std::nullopt : Value(r);
 }
 
 std::string render_node(const std::vector<ShapeRule::Node>& nodes, int at,
