@@ -8,7 +8,9 @@
 #include "executor/plugins/plugin_loader.h"
 #include "executor/predictor.h"
 #include "spec/error.h"
+#include "spec/model_parts.h"
 #include "spec/names.h"
+#include "spec/validation/network_walk.h"
 #include "spec/validation/bindings.h"
 
 namespace mlconv::cli {
@@ -123,6 +125,40 @@ exec::FeatureMap zero_inputs(const cml::ModelDescription& description) {
   return inputs;
 }
 
+// The model cut after its last top-level layer that is or holds a custom
+// layer, with that layer's outputs as the model's: what comes after cannot
+// change the shapes a plugin sees, and may use layers the executor lacks.
+// Pipelines are run whole.
+cml::Model up_to_last_custom_layer(const cml::Model& model) {
+  const auto network = spec::network_of(model);
+  if (!network) return model;
+  int last = -1;
+  for (int i = 0; i < network->layers.size(); ++i) {
+    bool custom = false;
+    google::protobuf::RepeatedPtrField<cml::NeuralNetworkLayer> one;  // the layer and its loop/branch bodies
+    *one.Add() = network->layers.Get(i);
+    spec::validation::for_each_layer(one, [&](const std::string&, const cml::NeuralNetworkLayer& l) {
+      custom = custom || l.has_custom();
+    });
+    if (custom) last = i;
+  }
+  if (last < 0) return model;
+  cml::Model cut;
+  cut.set_specificationversion(model.specificationversion());
+  *cut.mutable_description()->mutable_input() = model.description().input();
+  cml::NeuralNetwork* nn = cut.mutable_neuralnetwork();
+  for (int i = 0; i <= last; ++i) *nn->add_layers() = network->layers.Get(i);
+  *nn->mutable_preprocessing() = network->preprocessing;
+  nn->set_arrayinputshapemapping(network->array_input_shape_mapping);
+  nn->set_imageinputshapemapping(network->image_input_shape_mapping);
+  for (const std::string& blob : network->layers.Get(last).output()) {
+    cml::FeatureDescription* output = cut.mutable_description()->add_output();
+    output->set_name(blob);
+    output->mutable_type()->mutable_multiarraytype()->set_datatype(cml::ArrayFeatureType::FLOAT32);
+  }
+  return cut;
+}
+
 }  // namespace
 
 std::vector<ReportEntry> check_plugins(const cml::Model& model, const std::vector<std::string>& plugins) {
@@ -168,16 +204,25 @@ std::vector<ReportEntry> check_plugins(const cml::Model& model, const std::vecto
                                        std::make_unique<WatchedKernel>(inner.make(layer, ctx), layer, log));
                                  }});
   }
+  const cml::Model cut = up_to_last_custom_layer(model);
+  // The cut keeps a prefix of the layers, so its custom layers are the first ones of the model, in order.
+  const std::vector<validation::CustomLayerRef> cut_layers = validation::custom_layers(cut);
+  const auto original = [&](const cml::NeuralNetworkLayer* layer) -> const validation::CustomLayerRef* {
+    for (std::size_t i = 0; i < cut_layers.size() && i < layers.size(); ++i)
+      if (cut_layers[i].layer == layer) return &layers[i];
+    return nullptr;
+  };
   try {
     exec::PredictorOptions options;
     options.kernels = &watched;
     options.threads = 1;
-    exec::Predictor predictor(model, options);
-    (void)predictor.predict(zero_inputs(model.description()));
+    exec::Predictor predictor(cut, options);
+    (void)predictor.predict(zero_inputs(cut.description()));
   } catch (const Error& error) {
     if (log->failures.empty()) {
       // A failure after every custom layer ran is not the plugins' business: their shapes were checked.
-      const bool all_ran = std::all_of(layers.begin(), layers.end(), [&](const auto& r) { return log->ran.contains(r.layer); });
+      const bool all_ran =
+          std::all_of(cut_layers.begin(), cut_layers.end(), [&](const auto& r) { return log->ran.contains(r.layer); });
       if (all_ran) return out;
       out.push_back(entry(nullptr, "W210",
                           "the model could not run on zero inputs, so the plugins' output shapes were not checked: " +
@@ -186,12 +231,11 @@ std::vector<ReportEntry> check_plugins(const cml::Model& model, const std::vecto
       return out;
     }
     const LayerFailure& failure = log->failures.front();
-    const auto ref = std::find_if(layers.begin(), layers.end(), [&](const auto& r) { return r.layer == failure.layer; });
     std::string shapes;
     for (const auto& shape : failure.input_shapes) shapes += (shapes.empty() ? "" : ", ") + shape_text(shape);
     const std::string provider = loaded.find_custom(failure.layer->custom().classname())->provider;
     const bool shape_failure = failure.message.starts_with("output_shapes");
-    out.push_back(entry(ref == layers.end() ? nullptr : &*ref, shape_failure ? "E212" : "E213",
+    out.push_back(entry(original(failure.layer), shape_failure ? "E212" : "E213",
                         provider + (shape_failure ? " rejects the input shapes " : " fails on zero inputs of shapes ") +
                             shapes + ": " + failure.message,
                         shape_failure ? "make the layers before it produce the shapes the plugin expects, or make "
