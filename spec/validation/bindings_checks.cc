@@ -117,8 +117,8 @@ class BindingChecker {
       const auto found = stored.find(p.name);
       if (found == stored.end()) {
         if (p.required)
-          report(ref, "E203", "required parameter '" + p.name + "' (" + std::string(param_type_name(p.type)) +
-                                  ", " + in_binding + "/parameters) is not set",
+          report(ref, "E203", "required parameter '" + p.name + "' (" + std::string(param_type_name(p.type)) + ") of " +
+                                  in_binding + "/parameters) is not set",
                  "set parameters[\"" + p.name + "\"]." + std::string(param_type_field(p.type)) + " in the converter");
         continue;
       }

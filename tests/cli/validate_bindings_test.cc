@@ -130,7 +130,7 @@ TEST_CASE("validate bindings: each mismatch has its code and message") {
     custom_params(model).mutable_parameters()->clear();
     const auto findings = v::check_bindings(model, bindings);
     REQUIRE(codes(findings) == std::vector<std::string>{"E203"});
-    CHECK(findings[0].message == "required parameter 'beta' (double, " + prefix + "/parameters) is not set");
+    CHECK(findings[0].message == "required parameter 'beta' (double) of " + prefix + "/parameters) is not set");
     CHECK(findings[0].hint == "set parameters[\"beta\"].doubleValue in the converter");
   }
   SUBCASE("E204 and E205: a parameter of another type, an undeclared one") {
