@@ -68,7 +68,9 @@ std::string class_source(const ClassToWrite& cls) {
   s += "// Class '" + comment_text(b.class_name) + "' (layers: " + comment_text(join_quoted(cls.layer_names)) + ").\n";
   if (!b.description.empty()) s += "// " + comment_text(b.description) + "\n";
   s += "class " + name + " final : public mlconv::plugin::CustomLayer {\n public:\n";
-  s += "  void init(const mlconv::plugin::LayerInfo& layer, const mlconv::plugin::Parameters& params) override {\n";
+  // An unnamed parameter when nothing reads it, so -Wextra stays quiet.
+  s += std::string("  void init(const mlconv::plugin::LayerInfo& layer, const mlconv::plugin::Parameters& ") +
+       (b.parameters.empty() ? "/*params*/" : "params") + ") override {\n";
   s += "    if (layer.input_count != " + std::to_string(b.inputs.size()) + " || layer.output_count != " +
        std::to_string(b.outputs.size()) + ")\n";
   s += "      throw std::invalid_argument(\"" + name + " takes " + std::to_string(b.inputs.size()) + " inputs and " +
@@ -81,8 +83,8 @@ std::string class_source(const ClassToWrite& cls) {
       s += "      throw std::invalid_argument(\"parameter \" " + cpp_string("'" + p.name + "'") +
            " \" is required\");\n";
     }
-    s += "    " + member + "_ = static_cast<" + t.type + ">(params." + t.getter + "(" + cpp_string(p.name) + ", " +
-         t.fallback + "));\n";
+    s += "    " + member + "_ = " + (std::string(t.getter) == "integer" ? "static_cast<" + std::string(t.type) + ">(" : "(") +
+         "params." + t.getter + "(" + cpp_string(p.name) + ", " + t.fallback + "));\n";
   }
   s += "  }\n\n";
   s += "  void set_weights(std::span<const mlconv::plugin::Weight> weights) override {\n";
