@@ -13,6 +13,7 @@
 #include "cli/validate_plugins.h"
 #include "cli/validate_report.h"
 #include "cli/validate_swift.h"
+#include "cli/validate_tests.h"
 #include "executor/plugins/plugin_loader.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
@@ -32,6 +33,9 @@ struct ValidateArguments {
   std::string bindings;
   std::vector<std::string> plugins;
   std::string swift;
+  std::string tests;
+  double atol = 1e-5;
+  double rtol = 1e-5;
 };
 
 // The structural check families by code, from their registration functions,
@@ -91,11 +95,21 @@ void run_validate(const ValidateArguments& args, const Io& io) {
                                      [](const ReportEntry& e) { return e.family == "other"; });
   if (has_other) report.families.push_back("other");
   if (bindings) add_findings(report, "bindings", validation::check_bindings(loaded.model, *bindings));
-  if (!args.plugins.empty() || has_plugin_path()) {
-    // Plugins read weight values, which the structural checks did without.
+  const bool plugins = !args.plugins.empty() || has_plugin_path();
+  if (plugins || !args.tests.empty()) {
+    // Plugins and test runs read weight values, which the structural checks did without.
     const spec::LoadedModel full = spec::load_model(args.model);
-    report.families.push_back("plugins");
-    for (auto& entry : check_plugins(full.model, args.plugins)) report.entries.push_back(std::move(entry));
+    if (plugins) {
+      report.families.push_back("plugins");
+      for (auto& entry : check_plugins(full.model, args.plugins)) report.entries.push_back(std::move(entry));
+    }
+    if (!args.tests.empty()) {
+      exec::KernelRegistry kernels = exec::KernelRegistry::with_builtin_kernels();
+      (void)exec::load_plugins(args.plugins, kernels);
+      report.families.push_back("tests");
+      for (auto& entry : check_test_vectors(full.model, kernels, {args.tests, args.atol, args.rtol}))
+        report.entries.push_back(std::move(entry));
+    }
   }
   if (swift_classes) {
     report.families.push_back("swift");
@@ -139,6 +153,11 @@ void register_validate_command(CLI::App& app, const Io& io) {
                       "Check that these custom layer plugins (files or directories; repeatable; MLCONV_PLUGIN_PATH "
                       "adds more) implement every custom class and accept its layers and input shapes")
       ->allow_extra_args(false);  // one file per --plugin, so the model after it stays the model
+  command->add_option("--tests", args->tests,
+                      "Run the model with the plugins on each case DIR/<case>/inputs/*.npy and compare with "
+                      "DIR/<case>/outputs/*.npy");
+  command->add_option("--atol", args->atol, "Absolute tolerance of --tests")->capture_default_str()->check(CLI::NonNegativeNumber);
+  command->add_option("--rtol", args->rtol, "Relative tolerance of --tests")->capture_default_str()->check(CLI::NonNegativeNumber);
   command->add_option("--swift", args->swift,
                       "Check the custom layers against the MLCustomLayer classes in the *.swift files under DIR");
   command->footer(
