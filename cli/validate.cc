@@ -1,7 +1,9 @@
-// `mlconv validate MODEL`: structural checks of a Core ML model, one finding per
-// line (or JSON), with stable codes so CI can fail on errors and scripts can
-// match on codes. The checks live in spec/validation/; this file only loads,
-// prints and decides the exit code.
+// `mlconv validate MODEL`: structural checks of a Core ML model, and checks of
+// its custom layers against a bindings file, plugins, Swift sources and test
+// vectors, reported as text, JSON, JUnit or GitHub annotations with stable
+// codes so CI can fail on errors and scripts can match on codes. The checks
+// live in spec/validation/ and cli/validate_*.cc; this file only loads,
+// collects, prints and decides the exit code.
 #include <algorithm>
 #include <cstdlib>
 #include <map>
