@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
       register_validate_command,
       register_convert_command,
       register_run_command,
+      register_scaffold_command,
   };
   configure_logging(0);
   const std::vector<std::string> args(argv, argv + argc);

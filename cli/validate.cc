@@ -1,15 +1,25 @@
-// `mlconv validate MODEL`: structural checks of a Core ML model, one finding per
-// line (or JSON), with stable codes so CI can fail on errors and scripts can
-// match on codes. The checks live in spec/validation/; this file only loads,
-// prints and decides the exit code.
+// `mlconv validate MODEL`: structural checks of a Core ML model, and checks of
+// its custom layers against a bindings file, plugins, Swift sources and test
+// vectors, reported as text, JSON, JUnit or GitHub annotations with stable
+// codes so CI can fail on errors and scripts can match on codes. The checks
+// live in spec/validation/ and cli/validate_*.cc; this file only loads,
+// collects, prints and decides the exit code.
+#include <algorithm>
+#include <cstdlib>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "cli/commands.h"
+#include "cli/validate_plugins.h"
+#include "cli/validate_report.h"
+#include "cli/validate_swift.h"
+#include "cli/validate_tests.h"
+#include "executor/plugins/plugin_loader.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
+#include "spec/validation/bindings.h"
 #include "spec/validation/validator.h"
 
 namespace mlconv::cli {
@@ -22,53 +32,39 @@ struct ValidateArguments {
   std::string model;
   std::string format = "text";
   bool strict = false;
+  std::string bindings;
+  std::vector<std::string> plugins;
+  std::string swift;
+  std::string tests;
+  double atol = 1e-5;
+  double rtol = 1e-5;
 };
 
-struct Counts {
-  int errors = 0;
-  int warnings = 0;
-};
-
-Counts count(const std::vector<validation::Finding>& findings) {
-  Counts counts;
-  for (const auto& finding : findings) {
-    (finding.severity == validation::Severity::error ? counts.errors : counts.warnings) += 1;
+// The structural check families by code, from their registration functions,
+// so a JUnit test case per family needs no second list of codes.
+std::map<std::string, std::string, std::less<>> structural_families() {
+  static constexpr std::pair<const char*, void (*)(validation::CheckList&)> families[] = {
+      {"version", validation::register_version_checks}, {"interface", validation::register_interface_checks},
+      {"graph", validation::register_graph_checks},     {"layers", validation::register_layer_checks},
+      {"pipeline", validation::register_pipeline_checks},
+  };
+  std::map<std::string, std::string, std::less<>> by_code;
+  for (const auto& [name, add] : families) {
+    validation::CheckList list;
+    add(list);
+    for (const auto& check : list.checks()) by_code.emplace(std::string(check.code), name);
   }
-  return counts;
+  return by_code;
 }
 
-std::string plural(int n, std::string_view word) {
-  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+void add_findings(Report& report, const std::string& family, std::vector<validation::Finding> findings) {
+  report.families.push_back(family);
+  for (auto& finding : findings) report.entries.push_back(ReportEntry{std::move(finding), family, {}, 0});
 }
 
-// One line per finding, compiler style, so `grep E022` and editors' error parsers work.
-void print_text(const std::string& model, const std::vector<validation::Finding>& findings, Counts counts,
-                std::ostream& out) {
-  for (const auto& finding : findings) {
-    out << model << ": " << validation::severity_name(finding.severity) << " " << finding.code << ": " << finding.where
-        << ": " << finding.message << " (hint: " << finding.hint << ")\n";
-  }
-  out << model << ": " << plural(counts.errors, "error") << ", " << plural(counts.warnings, "warning") << "\n";
-}
-
-void print_json(const spec::LoadedModel& loaded, const std::string& file, const std::vector<validation::Finding>& findings,
-                Counts counts, std::ostream& out) {
-  nlohmann::ordered_json report;
-  report["file"] = file;
-  report["specificationVersion"] = loaded.model.specificationversion();
-  report["findings"] = nlohmann::ordered_json::array();
-  for (const auto& finding : findings) {
-    report["findings"].push_back({{"code", finding.code},
-                                  {"severity", validation::severity_name(finding.severity)},
-                                  {"where", finding.where},
-                                  {"layer", finding.layer_name},
-                                  {"layerType", finding.layer_type},
-                                  {"message", finding.message},
-                                  {"hint", finding.hint}});
-  }
-  report["errors"] = counts.errors;
-  report["warnings"] = counts.warnings;
-  out << report.dump(2) << "\n";
+bool has_plugin_path() {
+  const char* path = std::getenv(exec::plugin_path_variable);
+  return path != nullptr && *path != '\0';
 }
 
 void run_validate(const ValidateArguments& args, const Io& io) {
@@ -76,18 +72,66 @@ void run_validate(const ValidateArguments& args, const Io& io) {
   // The checks need weight sizes, never values.
   load.elide_weight_values_over = 1024;
   const spec::LoadedModel loaded = spec::load_model(args.model, load);
-  const std::vector<validation::Finding> findings = validation::validate_model(loaded.model);
-  const Counts counts = count(findings);
+  // Every input file is read before the first line is printed: a broken one is a usage failure, not a finding.
+  std::optional<validation::Bindings> bindings;
+  if (!args.bindings.empty()) bindings = validation::load_bindings(args.bindings);
+  std::optional<std::vector<swift::SwiftClass>> swift_classes;
+  if (!args.swift.empty()) swift_classes = swift::scan_directory(args.swift);
+
+  Report report;
+  report.model_path = args.model;
+  report.model_file = std::filesystem::path(args.model).filename().string();
+  report.specification_version = loaded.model.specificationversion();
+  for (const auto& ref : validation::custom_layers(loaded.model))
+    report.custom_layers.push_back({ref.where, ref.layer->custom().classname()});
+
+  const auto families = structural_families();
+  for (auto& finding : validation::validate_model(loaded.model)) {
+    const auto found = families.find(finding.code);
+    // A family registered after this list was written still gets its own test case.
+    const std::string family = found == families.end() ? "other" : found->second;
+    report.entries.push_back(ReportEntry{std::move(finding), family, {}, 0});
+  }
+  for (const char* family : {"version", "interface", "graph", "layers", "pipeline"}) report.families.push_back(family);
+  const bool has_other = std::any_of(report.entries.begin(), report.entries.end(),
+                                     [](const ReportEntry& e) { return e.family == "other"; });
+  if (has_other) report.families.push_back("other");
+  if (bindings) add_findings(report, "bindings", validation::check_bindings(loaded.model, *bindings));
+  const bool plugins = !args.plugins.empty() || has_plugin_path();
+  if (plugins || !args.tests.empty()) {
+    // Plugins and test runs read weight values, which the structural checks did without.
+    const spec::LoadedModel full = spec::load_model(args.model);
+    if (plugins) {
+      report.families.push_back("plugins");
+      for (auto& entry : check_plugins(full.model, args.plugins)) report.entries.push_back(std::move(entry));
+    }
+    if (!args.tests.empty()) {
+      exec::KernelRegistry kernels = exec::KernelRegistry::with_builtin_kernels();
+      (void)exec::load_plugins(args.plugins, kernels);
+      report.families.push_back("tests");
+      for (auto& entry : check_test_vectors(full.model, kernels, {args.tests, args.atol, args.rtol}))
+        report.entries.push_back(std::move(entry));
+    }
+  }
+  if (swift_classes) {
+    report.families.push_back("swift");
+    for (auto& entry : check_swift(loaded.model, *swift_classes)) report.entries.push_back(std::move(entry));
+  }
+
   if (args.format == "json") {
-    print_json(loaded, std::filesystem::path(args.model).filename().string(), findings, counts, io.out);
+    print_json(report, io.out);
+  } else if (args.format == "junit") {
+    print_junit(report, args.strict, io.out);
+  } else if (args.format == "github") {
+    print_github(report, io.out);
   } else {
-    print_text(args.model, findings, counts, io.out);
+    print_text(report, io.out);
   }
   io.out.flush();
   if (!io.out) throw Error("cannot write to standard output", Error::Kind::io);
   // The findings are the report; this only turns them into exit code 1 with a reason on stderr.
-  if (counts.errors > 0) throw Error("validation failed").in_file(args.model);
-  if (args.strict && counts.warnings > 0) {
+  if (report.errors() > 0) throw Error("validation failed").in_file(args.model);
+  if (args.strict && report.warnings() > 0) {
     throw Error("validation failed: --strict counts warnings as errors").in_file(args.model);
   }
 }
@@ -99,18 +143,34 @@ void register_validate_command(CLI::App& app, const Io& io) {
   CLI::App* command = app.add_subcommand(
       "validate", "Check the structure of a Core ML model: interface, graph wiring, layers, weights, spec version");
   command->add_option("model", args->model, "The .mlmodel file")->required();
-  command->add_option("--format", args->format, "Output format: text (one finding per line) or json")
-      ->check(CLI::IsMember({"text", "json"}))
+  command->add_option("--format", args->format,
+                      "Output format: text (one finding per line), json, junit (XML for CI dashboards) or github "
+                      "(workflow annotations)")
+      ->check(CLI::IsMember({"text", "json", "junit", "github"}))
       ->capture_default_str();
   command->add_flag("--strict", args->strict, "Exit with 1 on warnings too");
+  command->add_option("--bindings", args->bindings,
+                      "Check the custom layers against a bindings file (schemas/bindings.schema.json)");
+  command->add_option("--plugin", args->plugins,
+                      "Check that these custom layer plugins (files or directories; repeatable; MLCONV_PLUGIN_PATH "
+                      "adds more) implement every custom class and accept its layers and input shapes")
+      ->allow_extra_args(false);  // one file per --plugin, so the model after it stays the model
+  command->add_option("--tests", args->tests,
+                      "Run the model with the plugins on each case DIR/<case>/inputs/*.npy and compare with "
+                      "DIR/<case>/outputs/*.npy");
+  command->add_option("--atol", args->atol, "Absolute tolerance of --tests")->capture_default_str()->check(CLI::NonNegativeNumber);
+  command->add_option("--rtol", args->rtol, "Relative tolerance of --tests")->capture_default_str()->check(CLI::NonNegativeNumber);
+  command->add_option("--swift", args->swift,
+                      "Check the custom layers against the MLCustomLayer classes in the *.swift files under DIR");
   command->footer(
       "Exit codes: 0 no errors, 1 errors (or warnings with --strict) or an unreadable model, 2 usage.\n"
-      "Codes (E0xx errors, W0xx warnings) are listed in docs/validate.md.\n"
+      "Codes (Exxx errors, Wxxx warnings) are listed in docs/validate.md.\n"
       "\n"
       "Examples:\n"
       "  mlconv validate model.mlmodel\n"
       "  mlconv validate --strict model.mlmodel            fail on warnings too\n"
-      "  mlconv validate --format json model.mlmodel | jq '.findings[].code'");
+      "  mlconv validate --format json model.mlmodel | jq '.findings[].code'\n"
+      "  mlconv validate --bindings layers.json --format junit model.mlmodel > validate.xml");
   command->callback([args, &io] { run_validate(*args, io); });
 }
 

@@ -173,6 +173,8 @@ class Pooling final : public Kernel {
     }
     global_ = p.globalpooling();
     exclude_padding_ = p.avgpoolexcludepadding();
+    // Global pooling covers the whole plane; converters leave its window and stride as zeros.
+    if (global_) return;
     kernel_ = pair_field(p.kernelsize(), 3, "kernelSize");
     stride_ = pair_field(p.stride(), 1, "stride");
     padding_ = p.PoolingPaddingType_case();

@@ -135,3 +135,18 @@ TEST_CASE("globalPooling3d: MAX and AVERAGE over depth, height and width") {
 
 }  // namespace
 }  // namespace mlconv::exec
+
+namespace mlconv::exec {
+namespace {
+
+// Converters (Keras, coremltools) write global pooling with kernelSize and stride
+// [0, 0]; Core ML ignores them, so the kernel must too (the real Swish model does this).
+TEST_CASE("pooling: global pooling ignores zero kernelSize and stride") {
+  const auto out = testing::run_layer(R"(name: "p" input: "x" output: "y" pooling { type: AVERAGE
+      kernelSize: [0, 0] stride: [0, 0] valid { } globalPooling: true })",
+                                      {testing::rank5(2, 1, 2, {1, 3, -2, 6})});
+  testing::check_tensor(out[0], {1, 1, 2, 1, 1}, {2, 2});
+}
+
+}  // namespace
+}  // namespace mlconv::exec
