@@ -40,16 +40,22 @@ struct ValidateArguments {
   double rtol = 1e-5;
 };
 
-// The structural check families by code, from their registration functions,
-// so a JUnit test case per family needs no second list of codes.
+// The structural check families, each with its registration function, so a
+// JUnit test case per family needs no second list of codes.
+constexpr std::pair<const char*, void (*)(validation::CheckList&)> structural_family_table[] = {
+    {"version", validation::register_version_checks},
+    {"interface", validation::register_interface_checks},
+    {"graph", validation::register_graph_checks},
+    {"layers", validation::register_layer_checks},
+    {"layer parameters", validation::register_layer_param_checks},
+    {"weights", validation::register_layer_weight_checks},
+    {"shapes", validation::register_shape_checks},
+    {"pipeline", validation::register_pipeline_checks},
+};
+
 std::map<std::string, std::string, std::less<>> structural_families() {
-  static constexpr std::pair<const char*, void (*)(validation::CheckList&)> families[] = {
-      {"version", validation::register_version_checks}, {"interface", validation::register_interface_checks},
-      {"graph", validation::register_graph_checks},     {"layers", validation::register_layer_checks},
-      {"pipeline", validation::register_pipeline_checks},
-  };
   std::map<std::string, std::string, std::less<>> by_code;
-  for (const auto& [name, add] : families) {
+  for (const auto& [name, add] : structural_family_table) {
     validation::CheckList list;
     add(list);
     for (const auto& check : list.checks()) by_code.emplace(std::string(check.code), name);
@@ -92,7 +98,7 @@ void run_validate(const ValidateArguments& args, const Io& io) {
     const std::string family = found == families.end() ? "other" : found->second;
     report.entries.push_back(ReportEntry{std::move(finding), family, {}, 0});
   }
-  for (const char* family : {"version", "interface", "graph", "layers", "pipeline"}) report.families.push_back(family);
+  for (const auto& [family, add] : structural_family_table) report.families.push_back(family);
   const bool has_other = std::any_of(report.entries.begin(), report.entries.end(),
                                      [](const ReportEntry& e) { return e.family == "other"; });
   if (has_other) report.families.push_back("other");

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Quick start, step 1: install what is missing, build, and inspect the bundled
-# custom-layer example model.
+# Quick start, step 1: install what is missing, build, then the main job on the
+# bundled example: convert the article's Swish network (a JSON graph plus a rules
+# file that turns the Swish op into a custom layer) to .mlmodel, show what the
+# app must provide, validate it, and run it with the Swish plugin.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/install-deps.sh"
 bash "$root/scripts/build.sh" >/dev/null
 build=${MLCONV_BUILD_DIR:-$root/build}
-echo "\$ mlconv inspect examples/NeuralMcNeuralNet.mlmodel --layers"
-cd "$root" && "$build/cli/mlconv" inspect examples/NeuralMcNeuralNet.mlmodel --layers
+mlconv=$build/cli/mlconv
+out=$build/examples
+mkdir -p "$out"
+cd "$root"
+show() {
+  echo
+  echo "\$ mlconv $*"
+  "$mlconv" "$@"
+}
+show convert examples/swish/model.json --rules examples/swish/rules.json -o "$out/swish.mlmodel"
+show inspect "$out/swish.mlmodel"
+show validate "$out/swish.mlmodel"
+show run "$out/swish.mlmodel" --plugin "$build/plugins/swish/libmlconv_swish.so" --random-inputs --seed 1
