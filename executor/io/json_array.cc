@@ -89,7 +89,12 @@ class Reader {
   [[nodiscard]] std::string where() const {
     if (prefix_.empty() && index_.empty()) return "the top-level value";
     std::string text(prefix_);
-    for (std::size_t i : index_) text += "[" + std::to_string(i) + "]";
+    // Appended piecewise: GCC 12 at -O3 warns (-Wrestrict, a false positive) on "[" + to_string(i).
+    for (std::size_t i : index_) {
+      text += '[';
+      text += std::to_string(i);
+      text += ']';
+    }
     return text;
   }
 
