@@ -27,11 +27,12 @@ class Reshape final : public Kernel {
       throw Error("targetShape " + to_string(target_) + " must have 3 ([C, H, W]) or 4 ([Seq, C, H, W]) entries");
     // One entry may be -1, inferred from the element count: onnx-coreml writes [-1, C, H, W]
     // for a flatten before a dense layer (../shared/realmodels/..._my_network.mlmodel).
+    if (std::count(target_.begin(), target_.end(), -1) > 1)
+      throw Error("targetShape " + to_string(target_) + " has more than one -1");
     Shape known;
     for (std::int64_t dim : target_) {
-      if (dim == -1 && std::count(target_.begin(), target_.end(), -1) == 1) continue;
-      if (dim <= 0)
-        throw Error("targetShape " + to_string(target_) + " has a dimension that is not positive (or more than one -1)");
+      if (dim == -1) continue;
+      if (dim <= 0) throw Error("targetShape " + to_string(target_) + " has a dimension that is not positive");
       known.push_back(dim);
     }
     element_count(known);  // throws when the product overflows
