@@ -25,9 +25,17 @@ class Reshape final : public Kernel {
     target_.assign(params.targetshape().begin(), params.targetshape().end());
     if (target_.size() != 3 && target_.size() != 4)
       throw Error("targetShape " + to_string(target_) + " must have 3 ([C, H, W]) or 4 ([Seq, C, H, W]) entries");
-    for (std::int64_t dim : target_)
+    // One entry may be -1, inferred from the element count: onnx-coreml writes [-1, C, H, W]
+    // for a flatten before a dense layer (../shared/realmodels/..._my_network.mlmodel).
+    if (std::count(target_.begin(), target_.end(), -1) > 1)
+      throw Error("targetShape " + to_string(target_) + " has more than one -1");
+    Shape known;
+    for (std::int64_t dim : target_) {
+      if (dim == -1) continue;
       if (dim <= 0) throw Error("targetShape " + to_string(target_) + " has a dimension that is not positive");
-    element_count(target_);  // throws when the product overflows
+      known.push_back(dim);
+    }
+    element_count(known);  // throws when the product overflows
     if (params.mode() != CoreML::Specification::ReshapeLayerParams::CHANNEL_FIRST &&
         params.mode() != CoreML::Specification::ReshapeLayerParams::CHANNEL_LAST)
       throw Error("unknown reshape mode " + std::to_string(params.mode()));
@@ -51,10 +59,20 @@ class Reshape final : public Kernel {
       batch = 1;
     }
     const std::int64_t items = view.channels * view.height * view.width;
-    const std::int64_t c = target_[target_.size() - 3];
-    const std::int64_t h = target_[target_.size() - 2];
-    const std::int64_t w = target_[target_.size() - 1];
-    const std::int64_t new_steps = with_seq ? target_[0] : steps;
+    Shape target = target_;
+    if (const auto unknown = std::find(target.begin(), target.end(), -1); unknown != target.end()) {
+      std::int64_t rest = 1;
+      for (const std::int64_t dim : target) rest *= dim == -1 ? 1 : dim;
+      const std::int64_t total = with_seq ? steps * items : items;
+      if (total % rest != 0)
+        throw Error("cannot reshape " + shape_to_string(in.shape()) + " to targetShape " + to_string(target_) + ": " +
+                    std::to_string(total) + " values do not divide into parts of " + std::to_string(rest));
+      *unknown = total / rest;
+    }
+    const std::int64_t c = target[target.size() - 3];
+    const std::int64_t h = target[target.size() - 2];
+    const std::int64_t w = target[target.size() - 1];
+    const std::int64_t new_steps = with_seq ? target[0] : steps;
     const std::int64_t new_items = c * h * w;
     if (new_steps * new_items != steps * items)
       throw Error("cannot reshape " + shape_to_string(in.shape()) + " to targetShape " + to_string(target_) + ": " +
@@ -64,7 +82,7 @@ class Reshape final : public Kernel {
     if (mapping_ == ShapeMapping::rank5) {
       shape = {new_steps, batch, c, h, w};
     } else {
-      shape = with_seq ? target_ : chw_shape(view.leading, c, h, w);
+      shape = with_seq ? target : chw_shape(view.leading, c, h, w);
     }
     if (!channel_last_ && (batch == 1 || new_steps == steps)) {
       copy_reshaped(in, std::move(shape), *outputs[0]);
