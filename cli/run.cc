@@ -57,6 +57,7 @@ double milliseconds_since(Clock::time_point start) {
 
 void parse_value_range(const std::string& text, InputOptions& inputs) {
   if (text.empty()) return;
+  inputs.range_given = true;
   const auto comma = text.find(',');
   try {
     if (comma == std::string::npos) throw std::invalid_argument("no comma");
@@ -167,6 +168,7 @@ void run_model(RunArguments& args, const Io& io) {
   Latency latency;
   latency.load_ms = milliseconds_since(load_start);
 
+  args.inputs.index_inputs = embedding_index_inputs(loaded.model);
   const exec::FeatureMap inputs = prepare_inputs(loaded.model.description(), args.inputs);
   if (!args.save_inputs.empty()) save_inputs(inputs, args.save_inputs);
 
@@ -235,7 +237,8 @@ void register_run_command(CLI::App& app, const Io& io) {
   command->add_option("-i,--input", args->inputs.inputs, "NAME=FILE: an input from .npy, .json (nested arrays) or an image");
   command->add_flag("--random-inputs", args->inputs.random, "Fill inputs not given with --input with random values");
   command->add_option("--seed", args->inputs.seed, "Seed for --random-inputs and random layers")->capture_default_str();
-  command->add_option("--val-range", args->val_range, "LOW,HIGH: range of random array values (default 0,1)");
+  command->add_option("--val-range", args->val_range, "LOW,HIGH: range of random array values (default 0,1; "
+                                                 "inputs read by an embedding get whole indices below its size)");
   command->add_option("--input-shape", args->inputs.input_shapes,
                       "NAME=D1,D2,...: shape of a random input (flexible-shape models); WIDTH,HEIGHT for images");
   command->add_option("--save-inputs", args->save_inputs, "DIR: write the inputs used (NAME.npy, and NAME.png for images)");
