@@ -137,7 +137,11 @@ class LayerDumper {
 
   void prepare() {
     std::error_code ec;
-    created_directory_ = !fs::exists(directory_, ec);
+    for (fs::path dir = fs::path(directory_).lexically_normal(); !dir.empty() && !fs::exists(dir, ec);
+         dir = dir.parent_path()) {
+      created_.push_back(dir);
+      if (dir == dir.parent_path()) break;
+    }
     fs::create_directories(directory_, ec);
     if (ec) throw Error("cannot create directory: " + ec.message(), Error::Kind::io).in_file(directory_);
   }
@@ -157,7 +161,7 @@ class LayerDumper {
   void discard() noexcept {
     std::error_code ec;
     for (const fs::path& file : written_) fs::remove(file, ec);
-    if (created_directory_) fs::remove(directory_, ec);  // only when empty
+    for (const fs::path& dir : created_) fs::remove(dir, ec);  // innermost first; only when empty
     written_.clear();
   }
 
@@ -168,7 +172,7 @@ class LayerDumper {
  private:
   std::string directory_;
   bool all_ = false;
-  bool created_directory_ = false;
+  std::vector<fs::path> created_;  // the directories prepare() made, innermost first
   std::set<std::string> names_;
   std::vector<fs::path> written_;
 };
@@ -208,7 +212,7 @@ void run_model(RunArguments& args, const Io& io) {
   for (const auto& [name, file] : expected_files) {
     for (const auto& output : loaded.model.description().output())
       if (output.name() == name && !output.type().has_multiarraytype() && !output.type().has_imagetype())
-        throw Error("--expect names output '" + name + "', a " + std::string(spec::feature_type_name(output.type())) +
+        throw Error("--expect names output '" + name + "', a " + exec::describe_feature_type(output.type()) +
                         "; --expect compares only MultiArray and Image outputs",
                     Error::Kind::usage);
     references.push_back(exec::io::read_npy(file).to_tensor());
