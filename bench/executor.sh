@@ -9,7 +9,8 @@
 #
 # Environment (optional): MLCONV_BENCH_BUILD (default <repo>/build-bench, Release),
 # MLCONV_BENCH_DATA (default /tmp/mlconv-bench), MLCONV_BENCH_REPEAT (timed runs, default 20),
-# MLCONV_BENCH_ORT (directory holding node_modules/onnxruntime-node; installed there when missing).
+# MLCONV_BENCH_ORT (directory holding node_modules/onnxruntime-node; installed there when missing),
+# MLCONV_BENCH_PREBUILT=1 (use the mlconv and plugin already in MLCONV_BENCH_BUILD; no configure or build).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,12 +29,16 @@ for tool in cmake node npm /usr/bin/python3 protoc; do
 done
 /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null || die "Debian's python3-onnx and python3-numpy are needed"
 
+if [[ ${MLCONV_BENCH_PREBUILT:-0} == 1 ]]; then
+  echo "== using the existing build in $build"
+else
 echo "== build (Release) in $build"
 mkdir -p "$build"
 if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release &&
   cmake --build "$build" -j"$(nproc)" --target mlconv mlconv_swish; } >"$build/bench-build.log" 2>&1; then
   tail -n 30 "$build/bench-build.log" >&2
   die "build failed; full log: $build/bench-build.log"
+fi
 fi
 mlconv=$build/cli/mlconv
 swish=$(find "$build/plugins" -name 'libmlconv_swish.so' | head -n 1)

@@ -3,6 +3,7 @@
 // Inputs come from files or a seeded generator; outputs are summarised,
 // written to files, or compared with references (exit 1 on a mismatch).
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <map>
@@ -21,6 +22,7 @@
 #include "executor/predictor.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
+#include "spec/model_parts.h"
 #include "spec/names.h"
 
 namespace mlconv::cli {
@@ -57,6 +59,7 @@ double milliseconds_since(Clock::time_point start) {
 
 void parse_value_range(const std::string& text, InputOptions& inputs) {
   if (text.empty()) return;
+  inputs.range_given = true;
   const auto comma = text.find(',');
   try {
     if (comma == std::string::npos) throw std::invalid_argument("no comma");
@@ -64,10 +67,11 @@ void parse_value_range(const std::string& text, InputOptions& inputs) {
     std::size_t used_high = 0;
     inputs.low = std::stod(text.substr(0, comma), &used_low);
     inputs.high = std::stod(text.substr(comma + 1), &used_high);
-    if (used_low != comma || used_high != text.size() - comma - 1 || !(inputs.low <= inputs.high))
+    if (used_low != comma || used_high != text.size() - comma - 1 || !std::isfinite(inputs.low) ||
+        !std::isfinite(inputs.high) || !(inputs.low <= inputs.high))
       throw std::invalid_argument("bad range");
   } catch (const std::exception&) {
-    throw Error("--val-range expects LOW,HIGH with LOW <= HIGH, got '" + text + "'", Error::Kind::usage);
+    throw Error("--val-range expects finite LOW,HIGH with LOW <= HIGH, got '" + text + "'", Error::Kind::usage);
   }
 }
 
@@ -96,6 +100,15 @@ struct Profile {
   }
 };
 
+// The names of the layers the layer observer sees: every top-level network's, pipelines' stages included.
+void collect_layer_names(const CoreML::Specification::Model& model, std::set<std::string>& names) {
+  if (const auto network = spec::network_of(model)) {
+    for (const auto& layer : network->layers) names.insert(layer.name());
+  } else if (const auto* pipeline = spec::pipeline_of(model)) {
+    for (const auto& stage : pipeline->models()) collect_layer_names(stage, names);
+  }
+}
+
 // --dump-layers: the outputs of the chosen layers (or all) as .npy files, first run only.
 class LayerDumper {
  public:
@@ -110,37 +123,58 @@ class LayerDumper {
       if (comma > start) names_.insert(selection.substr(start, comma - start));
       start = comma + 1;
     }
+    if (names_.empty()) throw Error("--dump-layers expects all or NAME,...; got '" + selection + "'", Error::Kind::usage);
+  }
+
+  // Every name must be a layer of the model; checked before running.
+  void check_names(const CoreML::Specification::Model& model) const {
+    std::set<std::string> layers;
+    collect_layer_names(model, layers);
+    for (const std::string& name : names_)
+      if (!layers.contains(name))
+        throw Error("--dump-layers names '" + name + "', which is not a layer of the model", Error::Kind::usage);
   }
 
   void prepare() {
     std::error_code ec;
+    for (fs::path dir = fs::path(directory_).lexically_normal(); !dir.empty() && !fs::exists(dir, ec);
+         dir = dir.parent_path()) {
+      created_.push_back(dir);
+      if (dir == dir.parent_path()) break;
+    }
     fs::create_directories(directory_, ec);
     if (ec) throw Error("cannot create directory: " + ec.message(), Error::Kind::io).in_file(directory_);
   }
 
   void on_layer(const exec::Layer& layer, const exec::Environment& blobs) {
     if (!all_ && !names_.contains(layer.name())) return;
-    seen_.insert(layer.name());
     for (const std::string& output : layer.output()) {
       if (const exec::Tensor* tensor = blobs.find(output)) {
-        exec::io::write_npy((fs::path(directory_) / (file_stem_for(output) + ".npy")).string(), *tensor);
-        ++written_;
+        const fs::path file = fs::path(directory_) / (file_stem_for(output) + ".npy");
+        exec::io::write_npy(file.string(), *tensor);
+        written_.push_back(file);
       }
     }
   }
 
+  // The run failed: take back what it wrote, so a failure leaves nothing behind.
+  void discard() noexcept {
+    std::error_code ec;
+    for (const fs::path& file : written_) fs::remove(file, ec);
+    for (const fs::path& dir : created_) fs::remove(dir, ec);  // innermost first; only when empty
+    written_.clear();
+  }
+
   void finish(std::ostream& out) const {
-    for (const std::string& name : names_)
-      if (!seen_.contains(name)) throw Error("--dump-layers names '" + name + "', which is not a layer of the model", Error::Kind::usage);
-    out << "Dumped " << written_ << " blob" << (written_ == 1 ? "" : "s") << " to " << directory_ << "\n";
+    out << "Dumped " << written_.size() << " blob" << (written_.size() == 1 ? "" : "s") << " to " << directory_ << "\n";
   }
 
  private:
   std::string directory_;
   bool all_ = false;
+  std::vector<fs::path> created_;  // the directories prepare() made, innermost first
   std::set<std::string> names_;
-  std::set<std::string> seen_;
-  int written_ = 0;
+  std::vector<fs::path> written_;
 };
 
 void run_model(RunArguments& args, const Io& io) {
@@ -167,13 +201,28 @@ void run_model(RunArguments& args, const Io& io) {
   Latency latency;
   latency.load_ms = milliseconds_since(load_start);
 
+  // Everything that can be checked without running is checked first: a
+  // failure leaves no file behind and does not wait for a slow model.
+  args.inputs.index_inputs = embedding_index_inputs(loaded.model);
   const exec::FeatureMap inputs = prepare_inputs(loaded.model.description(), args.inputs);
-  if (!args.save_inputs.empty()) save_inputs(inputs, args.save_inputs);
+  std::vector<std::string> output_names;
+  for (const auto& output : loaded.model.description().output()) output_names.push_back(output.name());
+  const auto expected_files = expectations(args.expect, args.expect_dir, output_names);
+  std::vector<exec::Tensor> references;
+  for (const auto& [name, file] : expected_files) {
+    for (const auto& output : loaded.model.description().output())
+      if (output.name() == name && !output.type().has_multiarraytype() && !output.type().has_imagetype())
+        throw Error("--expect names output '" + name + "', a " + exec::describe_feature_type(output.type()) +
+                        "; --expect compares only MultiArray and Image outputs",
+                    Error::Kind::usage);
+    references.push_back(exec::io::read_npy(file).to_tensor());
+  }
 
   Profile profile;
   std::unique_ptr<LayerDumper> dumper;
   if (!args.dump_layers.empty()) {
     dumper = std::make_unique<LayerDumper>(args.dump_layers, args.dump_dir);
+    dumper->check_names(loaded.model);
     dumper->prepare();
   }
   bool first_run = true;
@@ -200,9 +249,15 @@ void run_model(RunArguments& args, const Io& io) {
       latency.repeat_ms.push_back(milliseconds_since(start));
     }
   } catch (Error& error) {
+    if (dumper) dumper->discard();
     throw error.in_file(args.model);
+  } catch (...) {
+    if (dumper) dumper->discard();
+    throw;
   }
 
+  // The run succeeded: every file asked for is written, also when a comparison then fails.
+  if (!args.save_inputs.empty()) save_inputs(inputs, args.save_inputs);
   print_outputs(outputs, args.top_k, io.out);
   print_latency(latency, io.out);
   if (args.profile) profile.print(1 + args.repeat, io.out);
@@ -211,8 +266,12 @@ void run_model(RunArguments& args, const Io& io) {
   if (!args.json_file.empty()) spec::write_file_atomically(args.json_file, outputs_json(outputs, latency).dump(1) + "\n");
 
   std::vector<Comparison> comparisons;
-  for (const auto& [name, file] : expectations(args.expect, args.expect_dir, outputs))
-    comparisons.push_back(compare_output(name, outputs.at(name), exec::io::read_npy(file).to_tensor(), file, tolerances));
+  for (std::size_t i = 0; i < references.size(); ++i) {
+    const auto& [name, file] = expected_files[i];
+    const auto output = outputs.find(name);
+    if (output == outputs.end()) throw Error("the model did not produce output '" + name + "'").in_file(args.model);
+    comparisons.push_back(compare_output(name, output->second, references[i], file, tolerances));
+  }
   if (!comparisons.empty()) {
     print_comparisons(comparisons, io.out);
     std::string failed;
@@ -235,7 +294,8 @@ void register_run_command(CLI::App& app, const Io& io) {
   command->add_option("-i,--input", args->inputs.inputs, "NAME=FILE: an input from .npy, .json (nested arrays) or an image");
   command->add_flag("--random-inputs", args->inputs.random, "Fill inputs not given with --input with random values");
   command->add_option("--seed", args->inputs.seed, "Seed for --random-inputs and random layers")->capture_default_str();
-  command->add_option("--val-range", args->val_range, "LOW,HIGH: range of random array values (default 0,1)");
+  command->add_option("--val-range", args->val_range, "LOW,HIGH: range of random array values (default 0,1; "
+                                                 "inputs read by an embedding get whole indices below its size)");
   command->add_option("--input-shape", args->inputs.input_shapes,
                       "NAME=D1,D2,...: shape of a random input (flexible-shape models); WIDTH,HEIGHT for images");
   command->add_option("--save-inputs", args->save_inputs, "DIR: write the inputs used (NAME.npy, and NAME.png for images)");

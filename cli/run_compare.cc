@@ -1,9 +1,11 @@
 #include "cli/run_compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <limits>
+#include <sstream>
 
 #include "cli/run_inputs.h"
 #include "cli/run_outputs.h"
@@ -48,6 +50,16 @@ std::string index_text(std::int64_t flat, const exec::Shape& shape) {
     flat /= shape[axis];
   }
   return exec::shape_to_string(index);
+}
+
+// A tolerance suggestion as printed (4 significant digits), rounded up so that
+// passing the printed value really passes.
+std::string rounded_up(double value) {
+  if (!(value > 0) || !std::isfinite(value)) return value > 0 ? "inf" : "0";
+  const double scale = std::pow(10.0, 3 - std::floor(std::log10(value)));
+  std::ostringstream text;
+  text << std::setprecision(4) << std::ceil(value * scale) / scale;
+  return text.str();
 }
 
 }  // namespace
@@ -107,13 +119,13 @@ Comparison compare_output(const std::string& name, const exec::FeatureValue& act
 
 std::vector<std::pair<std::string, std::string>> expectations(const std::vector<std::string>& expect,
                                                               const std::string& expect_dir,
-                                                              const exec::FeatureMap& outputs) {
+                                                              const std::vector<std::string>& outputs) {
   std::vector<std::pair<std::string, std::string>> pairs;
   for (const std::string& item : expect) {
     auto [name, file] = split_assignment(item, "--expect");
-    if (!outputs.contains(name)) {
+    if (std::find(outputs.begin(), outputs.end(), name) == outputs.end()) {
       std::string list;
-      for (const auto& [output, value] : outputs) list += (list.empty() ? "" : ", ") + output;
+      for (const std::string& output : outputs) list += (list.empty() ? "" : ", ") + output;
       throw Error("--expect names '" + name + "', which is not an output of the model; its outputs are: " + list,
                   Error::Kind::usage);
     }
@@ -122,7 +134,7 @@ std::vector<std::pair<std::string, std::string>> expectations(const std::vector<
   if (!expect_dir.empty()) {
     if (!fs::is_directory(expect_dir)) throw Error("--expect-dir: not a directory").in_file(expect_dir);
     std::size_t found = 0;
-    for (const auto& [name, value] : outputs) {
+    for (const std::string& name : outputs) {
       const fs::path file = fs::path(expect_dir) / (file_stem_for(name) + ".npy");
       if (!fs::exists(file)) continue;
       ++found;
@@ -144,8 +156,9 @@ void print_comparisons(const std::vector<Comparison>& comparisons, std::ostream&
         << c.max_rel << " at " << c.max_rel_at << "\n";
     out << "    " << c.mismatches << " of " << c.count << " elements outside atol " << c.atol << ", rtol " << c.rtol
         << "\n";
-    out << "    would pass with --atol " << c.output << "=" << c.atol_needed << " (at rtol " << c.rtol << ")";
-    if (std::isfinite(c.rtol_needed)) out << " or --rtol " << c.output << "=" << c.rtol_needed << " (at atol " << c.atol << ")";
+    out << "    would pass with --atol " << c.output << "=" << rounded_up(c.atol_needed) << " (at rtol " << c.rtol << ")";
+    if (std::isfinite(c.rtol_needed))
+      out << " or --rtol " << c.output << "=" << rounded_up(c.rtol_needed) << " (at atol " << c.atol << ")";
     out << "\n" << std::defaultfloat;
   }
 }

@@ -46,7 +46,7 @@ Comparison compare_output(const std::string& name, const exec::FeatureValue& act
 // --expect NAME=FILE and --expect-dir DIR to (output, file) pairs; every name must be a model output.
 std::vector<std::pair<std::string, std::string>> expectations(const std::vector<std::string>& expect,
                                                               const std::string& expect_dir,
-                                                              const exec::FeatureMap& outputs);
+                                                              const std::vector<std::string>& outputs);
 
 void print_comparisons(const std::vector<Comparison>& comparisons, std::ostream& out);
 

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <random>
+#include <set>
 
 #include "executor/io/image.h"
 #include "executor/io/json_array.h"
 #include "executor/io/npy.h"
 #include "executor/predictor.h"
 #include "spec/error.h"
+#include "spec/model_parts.h"
 #include "spec/names.h"
 
 namespace mlconv::cli {
@@ -168,15 +170,49 @@ exec::FeatureValue random_input(const cml::FeatureDescription& input, const Inpu
     throw Error("input '" + input.name() + "' is a " + std::string(spec::feature_type_name(type)) +
                 "; --random-inputs fills only MultiArray and Image inputs");
   exec::Tensor tensor(random_shape(input, shapes));
-  const bool integral = type.multiarraytype().datatype() == cml::ArrayFeatureType::INT32;
+  bool integral = type.multiarraytype().datatype() == cml::ArrayFeatureType::INT32;
+  double low = options.low;
+  double high = options.high;
+  if (auto index = options.index_inputs.find(input.name()); index != options.index_inputs.end() && !options.range_given) {
+    integral = true;
+    low = 0;
+    high = static_cast<double>(index->second);
+  }
   for (float& v : tensor.values()) {
-    const double x = options.low + (options.high - options.low) * unit_uniform(random);
+    const double x = low + (high - low) * unit_uniform(random);
     v = static_cast<float>(integral ? std::floor(x) : x);
   }
   return exec::FeatureValue::array(std::move(tensor), type.multiarraytype().datatype());
 }
 
+void collect_index_inputs(const cml::Model& model, std::map<std::string, std::int64_t>& found) {
+  std::set<std::string> inputs;
+  for (const auto& input : model.description().input()) inputs.insert(input.name());
+  if (const auto network = spec::network_of(model)) {
+    for (const cml::NeuralNetworkLayer& layer : network->layers) {
+      std::int64_t size = 0;
+      if (layer.has_embedding()) size = static_cast<std::int64_t>(layer.embedding().inputdim());
+      else if (layer.has_embeddingnd()) size = static_cast<std::int64_t>(layer.embeddingnd().vocabsize());
+      if (size <= 0 || layer.input_size() < 1 || !inputs.contains(layer.input(0))) continue;
+      auto [entry, added] = found.emplace(layer.input(0), size);
+      if (!added) entry->second = std::min(entry->second, size);
+    }
+  } else if (const cml::Pipeline* pipeline = spec::pipeline_of(model)) {
+    for (const cml::Model& stage : pipeline->models()) collect_index_inputs(stage, found);
+  }
+}
+
 }  // namespace
+
+std::map<std::string, std::int64_t> embedding_index_inputs(const cml::Model& model) {
+  std::map<std::string, std::int64_t> found;
+  collect_index_inputs(model, found);
+  // A pipeline stage's inputs may be another stage's outputs; keep the model's own.
+  std::map<std::string, std::int64_t> own;
+  for (const auto& input : model.description().input())
+    if (auto entry = found.find(input.name()); entry != found.end()) own.insert(*entry);
+  return own;
+}
 
 exec::FeatureMap prepare_inputs(const cml::ModelDescription& description, const InputOptions& options) {
   std::map<std::string, std::string> files;

@@ -22,7 +22,15 @@ struct InputOptions {
   std::uint64_t seed = 0;
   double low = 0.0;
   double high = 1.0;
+  bool range_given = false;  // --val-range was given: it applies to index inputs too
+  // Inputs that an embedding layer reads as indices, with the vocabulary size:
+  // random values for them are whole numbers in [0, size) (unless --val-range).
+  std::map<std::string, std::int64_t> index_inputs;
 };
+
+// The model inputs that an embedding or embeddingND layer reads directly, with
+// the smallest vocabulary size among those layers (networks of pipelines too).
+std::map<std::string, std::int64_t> embedding_index_inputs(const CoreML::Specification::Model& model);
 
 // "NAME=VALUE" split at the first '='; throws a usage Error naming the option otherwise.
 std::pair<std::string, std::string> split_assignment(const std::string& text, const std::string& option);

@@ -173,10 +173,12 @@ class Pooling final : public Kernel {
     }
     global_ = p.globalpooling();
     exclude_padding_ = p.avgpoolexcludepadding();
-    // Global pooling covers the whole plane; converters leave its window and stride as zeros.
-    if (global_) return;
-    kernel_ = pair_field(p.kernelsize(), 3, "kernelSize");
-    stride_ = pair_field(p.stride(), 1, "stride");
+    // Global pooling ignores kernelSize and stride, and Keras' converter writes
+    // them as [0, 0] (hollance's Swish model), so they are read only otherwise.
+    if (!global_) {
+      kernel_ = pair_field(p.kernelsize(), 3, "kernelSize");
+      stride_ = pair_field(p.stride(), 1, "stride");
+    }
     padding_ = p.PoolingPaddingType_case();
     if (padding_ == pb::PoolingLayerParams::kSame) {
       start_heavy_ = p.same().asymmetrymode() == pb::SamePadding::TOP_LEFT_HEAVY;

@@ -25,16 +25,16 @@ class Reshape final : public Kernel {
     target_.assign(params.targetshape().begin(), params.targetshape().end());
     if (target_.size() != 3 && target_.size() != 4)
       throw Error("targetShape " + to_string(target_) + " must have 3 ([C, H, W]) or 4 ([Seq, C, H, W]) entries");
-    // One entry may be -1, inferred from the element count: onnx-coreml writes [-1, C, H, W]
-    // for a flatten before a dense layer (../shared/realmodels/..._my_network.mlmodel).
-    if (std::count(target_.begin(), target_.end(), -1) > 1)
-      throw Error("targetShape " + to_string(target_) + " has more than one -1");
-    Shape known;
+    // One -1 asks for the size the element count implies: onnx-coreml writes
+    // ONNX's `view(-1, N)` as targetShape [-1, N, 1, 1], and Core ML runs it.
+    int inferred = 0;
     for (std::int64_t dim : target_) {
-      if (dim == -1) continue;
-      if (dim <= 0) throw Error("targetShape " + to_string(target_) + " has a dimension that is not positive");
-      known.push_back(dim);
+      if (dim == -1) ++inferred;
+      else if (dim <= 0) throw Error("targetShape " + to_string(target_) + " has a dimension that is not positive");
     }
+    if (inferred > 1) throw Error("targetShape " + to_string(target_) + " has more than one -1");
+    Shape known = target_;
+    std::replace(known.begin(), known.end(), std::int64_t{-1}, std::int64_t{1});
     element_count(known);  // throws when the product overflows
     if (params.mode() != CoreML::Specification::ReshapeLayerParams::CHANNEL_FIRST &&
         params.mode() != CoreML::Specification::ReshapeLayerParams::CHANNEL_LAST)
@@ -59,16 +59,7 @@ class Reshape final : public Kernel {
       batch = 1;
     }
     const std::int64_t items = view.channels * view.height * view.width;
-    Shape target = target_;
-    if (const auto unknown = std::find(target.begin(), target.end(), -1); unknown != target.end()) {
-      std::int64_t rest = 1;
-      for (const std::int64_t dim : target) rest *= dim == -1 ? 1 : dim;
-      const std::int64_t total = with_seq ? steps * items : items;
-      if (total % rest != 0)
-        throw Error("cannot reshape " + shape_to_string(in.shape()) + " to targetShape " + to_string(target_) + ": " +
-                    std::to_string(total) + " values do not divide into parts of " + std::to_string(rest));
-      *unknown = total / rest;
-    }
+    const Shape target = resolved_target(target_.size() == 4 ? steps * items : items, in.shape());
     const std::int64_t c = target[target.size() - 3];
     const std::int64_t h = target[target.size() - 2];
     const std::int64_t w = target[target.size() - 1];
@@ -109,6 +100,21 @@ class Reshape final : public Kernel {
   }
 
  private:
+  // targetShape with its -1 (if any) replaced by the size that keeps `total`
+  // values: Seq*C*H*W for a 4-entry target, C*H*W for a 3-entry one.
+  Shape resolved_target(std::int64_t total, const Shape& input) const {
+    Shape target = target_;
+    const auto unknown = std::find(target.begin(), target.end(), std::int64_t{-1});
+    if (unknown == target.end()) return target;
+    *unknown = 1;
+    const std::int64_t known = element_count(target);
+    if (total % known != 0)
+      throw Error("cannot reshape " + shape_to_string(input) + " to targetShape " + to_string(target_) + ": " +
+                  std::to_string(total) + " values do not divide by " + std::to_string(known));
+    *unknown = total / known;
+    return target;
+  }
+
   ShapeMapping mapping_;
   Shape target_;
   bool channel_last_ = false;

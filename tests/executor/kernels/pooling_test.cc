@@ -65,6 +65,10 @@ TEST_CASE("pooling: global pooling ignores kernel, stride and padding") {
   out = run_layer(R"(name: "p" input: "x" output: "y" pooling { type: MAX globalPooling: true same { } })",
                   {pattern_tensor({2, 1, 2, 3, 4})});
   check_tensor(out[0], {2, 1, 2, 1, 1}, {1.125, 1.375, 1.125, 1.375}, tol);
+  // Keras' converter writes kernelSize and stride [0, 0] for global pooling.
+  out = run_layer(R"(name: "p" input: "x" output: "y" pooling { type: AVERAGE kernelSize: [0, 0] stride: [0, 0]
+      valid { } globalPooling: true })", {pattern_tensor({2, 1, 2, 3, 4})});
+  check_tensor(out[0], {2, 1, 2, 1, 1}, {-0.135416667, 0.0208333333, -0.0625, 0.09375}, tol);
 }
 
 TEST_CASE("pooling: multi-threaded MAX over many planes") {
