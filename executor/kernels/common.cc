@@ -13,6 +13,17 @@ int normalize_axis(std::int64_t axis, int rank) {
   return static_cast<int>(resolved);
 }
 
+std::array<std::int64_t, 2> hw_pair_field(const google::protobuf::RepeatedField<std::uint64_t>& field,
+                                          std::int64_t fallback, const char* name) {
+  if (field.empty()) return {fallback, fallback};
+  if (field.size() != 2)
+    throw Error(std::string(name) + " must have 2 values [H, W]; got " + std::to_string(field.size()));
+  for (std::uint64_t v : field)
+    if (v == 0 || v > (1U << 30))
+      throw Error(std::string(name) + " values must be positive; got " + std::to_string(static_cast<std::int64_t>(v)));
+  return {static_cast<std::int64_t>(field[0]), static_cast<std::int64_t>(field[1])};
+}
+
 Shape broadcast_shapes(std::span<const std::int64_t> a, std::span<const std::int64_t> b) {
   const std::size_t rank = std::max(a.size(), b.size());
   Shape out(rank, 1);

@@ -3,17 +3,24 @@
 // classic layers take of a blob.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "executor/tensor.h"
+#include "google/protobuf/repeated_field.h"
 
 namespace mlconv::exec {
 
 // Resolves a possibly negative axis against a rank; throws naming the axis and rank.
 int normalize_axis(std::int64_t axis, int rank);
+
+// A repeated uint64 [H, W] field of a classic layer (kernelSize, stride, dilation):
+// `fallback` for both when empty, else exactly two values in 1..2^30; throws naming the field.
+std::array<std::int64_t, 2> hw_pair_field(const google::protobuf::RepeatedField<std::uint64_t>& field,
+                                          std::int64_t fallback, const char* name);
 
 // NumPy broadcasting of two shapes; throws naming both shapes when they do not broadcast.
 Shape broadcast_shapes(std::span<const std::int64_t> a, std::span<const std::int64_t> b);

@@ -21,16 +21,6 @@ namespace pb = CoreML::Specification;
 
 std::string str(std::int64_t v) { return std::to_string(v); }
 
-// A repeated uint64 [H, W] field: the default when empty, else exactly two positive values.
-std::array<std::int64_t, 2> pair_field(const google::protobuf::RepeatedField<std::uint64_t>& field, std::int64_t fallback,
-                                       const char* name) {
-  if (field.empty()) return {fallback, fallback};
-  if (field.size() != 2) throw Error(std::string(name) + " must have 2 values [H, W]; got " + str(field.size()));
-  for (std::uint64_t v : field)
-    if (v == 0 || v > (1U << 30)) throw Error(std::string(name) + " values must be positive; got " + str(static_cast<std::int64_t>(v)));
-  return {static_cast<std::int64_t>(field[0]), static_cast<std::int64_t>(field[1])};
-}
-
 class Convolution final : public Kernel {
  public:
   Convolution(const Layer& layer, const BuildContext& /*ctx*/) {
@@ -50,9 +40,9 @@ class Convolution final : public Kernel {
     if (deconv_ && kernel_channels_ % groups_ != 0)
       throw Error("kernelChannels " + str(kernel_channels_) + " (the input channels of a deconvolution) is not divisible by nGroups " +
                   str(groups_));
-    kernel_ = pair_field(p.kernelsize(), 3, "kernelSize");
-    stride_ = pair_field(p.stride(), 1, "stride");
-    dilation_ = deconv_ ? std::array<std::int64_t, 2>{1, 1} : pair_field(p.dilationfactor(), 1, "dilationFactor");
+    kernel_ = hw_pair_field(p.kernelsize(), 3, "kernelSize");
+    stride_ = hw_pair_field(p.stride(), 1, "stride");
+    dilation_ = deconv_ ? std::array<std::int64_t, 2>{1, 1} : hw_pair_field(p.dilationfactor(), 1, "dilationFactor");
     same_ = p.ConvolutionPaddingType_case() == pb::ConvolutionLayerParams::kSame;
     if (same_) {
       start_heavy_ = p.same().asymmetrymode() == pb::SamePadding::TOP_LEFT_HEAVY;

@@ -152,15 +152,6 @@ void pool_global(std::int64_t planes, std::int64_t plane, PoolOp op, const float
 
 std::string str(std::int64_t v) { return std::to_string(v); }
 
-std::array<std::int64_t, 2> pair_field(const google::protobuf::RepeatedField<std::uint64_t>& field, std::int64_t fallback,
-                                       const char* name) {
-  if (field.empty()) return {fallback, fallback};
-  if (field.size() != 2) throw Error(std::string(name) + " must have 2 values [H, W]; got " + str(field.size()));
-  for (std::uint64_t v : field)
-    if (v == 0 || v > (1U << 30)) throw Error(std::string(name) + " values must be positive; got " + str(static_cast<std::int64_t>(v)));
-  return {static_cast<std::int64_t>(field[0]), static_cast<std::int64_t>(field[1])};
-}
-
 class Pooling final : public Kernel {
  public:
   Pooling(const Layer& layer, const BuildContext& /*ctx*/) {
@@ -176,8 +167,8 @@ class Pooling final : public Kernel {
     // Global pooling ignores kernelSize and stride, and Keras' converter writes
     // them as [0, 0] (hollance's Swish model), so they are read only otherwise.
     if (!global_) {
-      kernel_ = pair_field(p.kernelsize(), 3, "kernelSize");
-      stride_ = pair_field(p.stride(), 1, "stride");
+      kernel_ = hw_pair_field(p.kernelsize(), 3, "kernelSize");
+      stride_ = hw_pair_field(p.stride(), 1, "stride");
     }
     padding_ = p.PoolingPaddingType_case();
     if (padding_ == pb::PoolingLayerParams::kSame) {

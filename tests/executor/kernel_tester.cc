@@ -1,6 +1,7 @@
 #include "tests/executor/kernel_tester.h"
 
 #include <cmath>
+#include <numeric>
 #include <sstream>
 #include <string>
 
@@ -71,6 +72,12 @@ void check_tensor(const Tensor& actual, const Shape& expected_shape, const std::
       FAIL(message.str());
     }
   }
+}
+
+Tensor arange(Shape shape, float start) {
+  std::vector<float> values(static_cast<std::size_t>(element_count(shape)));
+  std::iota(values.begin(), values.end(), start);
+  return Tensor(std::move(shape), std::move(values));
 }
 
 Tensor rank5(std::int64_t channels, std::int64_t height, std::int64_t width, std::vector<float> values) {

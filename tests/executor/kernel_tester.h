@@ -31,6 +31,9 @@ std::vector<Tensor> run_layer(std::string_view layer_text, std::vector<Tensor> i
 void check_tensor(const Tensor& actual, const Shape& expected_shape, const std::vector<float>& expected,
                   float atol = 1e-5F, float rtol = 1e-5F);
 
+// 0, 1, 2, ... (plus `start`) in the given shape: np.arange(n).reshape(shape) + start.
+Tensor arange(Shape shape, float start = 0.0F);
+
 // [1, 1, C, H, W] from a [C, H, W] list of values, the rank-5 blob of a classic layer.
 Tensor rank5(std::int64_t channels, std::int64_t height, std::int64_t width, std::vector<float> values);
 

@@ -19,11 +19,7 @@ using testing::run_layer;
 constexpr LayerRun nd{.mapping = ShapeMapping::exact};
 constexpr LayerRun nd2{.mapping = ShapeMapping::exact, .threads = 2};
 
-Tensor arange(Shape shape, float start = 0.0F) {
-  std::vector<float> values(static_cast<std::size_t>(element_count(shape)));
-  std::iota(values.begin(), values.end(), start);
-  return Tensor(std::move(shape), std::move(values));
-}
+using testing::arange;
 
 std::string scatter_layer(const char* mode) {
   return std::string(R"(name: "s" input: "c" input: "i" input: "u" output: "y" scatter { axis: 0 mode: )") + mode + " }";

@@ -18,12 +18,7 @@ using testing::run_layer;
 constexpr LayerRun nd{.mapping = ShapeMapping::exact};
 constexpr LayerRun nd2{.mapping = ShapeMapping::exact, .threads = 2};
 
-// 0, 1, 2, ... in the given shape (np.arange(n).reshape(shape)).
-Tensor arange(Shape shape, float start = 0.0F) {
-  std::vector<float> values(static_cast<std::size_t>(element_count(shape)));
-  std::iota(values.begin(), values.end(), start);
-  return Tensor(std::move(shape), std::move(values));
-}
+using testing::arange;
 
 TEST_CASE("indexing: gather along a middle axis with negative indices") {
   // a = np.arange(24).reshape(2,3,4); np.take(a, [[2,-1],[0,1]], axis=1)

@@ -16,11 +16,7 @@ using testing::check_tensor;
 using testing::LayerRun;
 using testing::run_layer;
 
-Tensor iota(Shape shape, float start = 0) {
-  std::vector<float> values(static_cast<std::size_t>(element_count(shape)));
-  std::iota(values.begin(), values.end(), start);
-  return Tensor(std::move(shape), std::move(values));
-}
+Tensor iota(Shape shape, float start = 0) { return testing::arange(std::move(shape), start); }
 
 std::vector<float> range_of(int n, float start = 0) {
   std::vector<float> values(static_cast<std::size_t>(n));

@@ -16,12 +16,7 @@ using testing::check_tensor;
 using testing::LayerRun;
 using testing::run_layer;
 
-// 0, 1, 2, ... (plus `start`) in the given shape: np.arange(n).reshape(shape)
-Tensor iota(Shape shape, float start = 0) {
-  std::vector<float> values(static_cast<std::size_t>(element_count(shape)));
-  std::iota(values.begin(), values.end(), start);
-  return Tensor(std::move(shape), std::move(values));
-}
+Tensor iota(Shape shape, float start = 0) { return testing::arange(std::move(shape), start); }
 
 const LayerRun kND{.mapping = ShapeMapping::exact};
 
