@@ -92,7 +92,9 @@ void run_validate(const ValidateArguments& args, const Io& io) {
     report.custom_layers.push_back({ref.where, ref.layer->custom().classname()});
 
   const auto families = structural_families();
-  for (auto& finding : validation::validate_model(loaded.model)) {
+  spec::ShapeOptions shapes;
+  if (bindings) shapes.custom_shapes = validation::binding_output_shapes(*bindings);
+  for (auto& finding : validation::validate_model(loaded.model, shapes)) {
     const auto found = families.find(finding.code);
     // A family registered after this list was written still gets its own test case.
     const std::string family = found == families.end() ? "other" : found->second;

@@ -16,6 +16,7 @@
 
 #include "Model.pb.h"
 #include "spec/validation/finding.h"
+#include "spec/validation/shape_inference.h"
 #include "spec/validation/shape_rule.h"
 
 namespace mlconv::spec::validation {
@@ -79,6 +80,11 @@ struct Bindings {
 // that breaks the schema (or the byte where the JSON itself is broken).
 Bindings parse_bindings(std::string_view text, const std::string& file);
 Bindings load_bindings(const std::filesystem::path& path);
+
+// The output shapes the bindings' rules give a custom layer (sameShapeAs input K,
+// or one rule per dimension over input dimensions and integer parameters), for
+// shape inference; nullopt entries where a rule reads a dimension not known.
+CustomShapeFunction binding_output_shapes(const Bindings& bindings);
 
 // Every custom layer of the model (pipeline sub-models, loop and branch
 // bodies included) against its binding, and every binding against the model.

@@ -1,5 +1,6 @@
 // Checking a model's custom layers against a bindings file (E200..E208,
 // W200), and deriving a bindings file from a model for `scaffold --bindings`.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -183,6 +184,36 @@ class BindingChecker {
 };
 
 }  // namespace
+
+CustomShapeFunction binding_output_shapes(const Bindings& bindings) {
+  return [&bindings](const cml::NeuralNetworkLayer& layer,
+                     const std::vector<MaybeShape>& inputs) -> std::optional<std::vector<MaybeShape>> {
+    const ClassBinding* binding = bindings.find(layer.custom().classname());
+    if (binding == nullptr) return std::nullopt;
+    ShapeRule::Dims dims;
+    for (const MaybeShape& input : inputs) dims.push_back(input.value_or(Shape{}));
+    const auto params = integer_parameters(layer.custom());
+    std::vector<MaybeShape> outputs;
+    for (const OutputBinding& output : binding->outputs) {
+      if (output.same_as_input) {
+        const auto k = static_cast<std::size_t>(*output.same_as_input);
+        outputs.push_back(k < inputs.size() ? inputs[k] : std::nullopt);
+        continue;
+      }
+      Shape shape;
+      for (const ShapeRule& rule : output.dims) {
+        // A rule over a dimension only run time knows gives an unknown dimension, not a wrong one.
+        bool reads_unknown = false;
+        for (const MaybeShape& input : inputs)
+          if (input && std::find(input->begin(), input->end(), unknown_dim) != input->end()) reads_unknown = true;
+        const std::optional<std::int64_t> value = rule.evaluate(dims, params);
+        shape.push_back(value && !(reads_unknown && rule.uses_inputs()) ? *value : unknown_dim);
+      }
+      outputs.push_back(std::move(shape));
+    }
+    return outputs;
+  };
+}
 
 std::vector<CustomLayerRef> custom_layers(const cml::Model& model) {
   std::vector<CustomLayerRef> out;

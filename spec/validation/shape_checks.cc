@@ -10,7 +10,7 @@ namespace mlconv::spec::validation {
 namespace {
 
 void report_kind(const ModelScope& scope, Reporter& reporter, ShapeIssue::Kind kind) {
-  for (const ShapeIssue& issue : infer_shapes(scope.model).issues) {
+  for (const ShapeIssue& issue : infer_shapes(scope.model, scope.shapes ? *scope.shapes : ShapeOptions{}).issues) {
     if (issue.kind != kind) continue;
     if (issue.layer != nullptr) {
       reporter.report_layer(issue.where, *issue.layer, issue.message, issue.hint);

@@ -62,17 +62,18 @@ void validate_scope(const ModelScope& scope, std::vector<Finding>& findings) {
   // Each sub-model is a model of its own: every rule applies to it again.
   if (const cml::Pipeline* pipeline = pipeline_of(scope.model)) {
     for (int i = 0; i < pipeline->models_size(); ++i) {
-      validate_scope(ModelScope{pipeline->models(i), scope.prefix + "pipeline model " + std::to_string(i) + ": "},
-                     findings);
+      validate_scope(
+          ModelScope{pipeline->models(i), scope.prefix + "pipeline model " + std::to_string(i) + ": ", scope.shapes},
+          findings);
     }
   }
 }
 
 }  // namespace
 
-std::vector<Finding> validate_model(const cml::Model& model) {
+std::vector<Finding> validate_model(const cml::Model& model, const ShapeOptions& shapes) {
   std::vector<Finding> findings;
-  validate_scope(ModelScope{model, ""}, findings);
+  validate_scope(ModelScope{model, "", &shapes}, findings);
   return findings;
 }
 

@@ -11,6 +11,7 @@
 
 #include "Model.pb.h"
 #include "spec/validation/finding.h"
+#include "spec/validation/shape_inference.h"
 
 namespace mlconv::spec::validation {
 
@@ -19,6 +20,7 @@ namespace mlconv::spec::validation {
 struct ModelScope {
   const CoreML::Specification::Model& model;
   std::string prefix;  // "" at the top level, "pipeline model 1: " inside a pipeline
+  const ShapeOptions* shapes = nullptr;  // custom-layer output shapes (from bindings); null: none
 };
 
 // Collects the findings of one check; the check only says where and what.
@@ -73,6 +75,8 @@ const CheckList& all_checks();
 
 // Runs every check on the model and on each pipeline sub-model (recursively),
 // in model order; an empty result means no problem was found.
-std::vector<Finding> validate_model(const CoreML::Specification::Model& model);
+// `shapes` supplies what the model cannot state itself: the output shapes of
+// custom layers (a bindings file's rules), used by the shape checks.
+std::vector<Finding> validate_model(const CoreML::Specification::Model& model, const ShapeOptions& shapes = {});
 
 }  // namespace mlconv::spec::validation

@@ -190,3 +190,22 @@ TEST_CASE("validate bindings: through the command line, a broken bindings file i
 }
 
 }  // namespace mlconv::test
+
+namespace mlconv::test {
+
+// The "invalid dst shape" trap (W060) is a gap in what the model states; a
+// binding's output-shape rule fills it, so the same model validates clean.
+TEST_CASE("validate bindings: a binding's output shape resolves the unknown custom shape before a reshape") {
+  const auto model = realmodels_dir() / "lauriebyrum_CoreML-Custom-Layers__NeuralMcNeuralNet_Swish_then_reshape.mlmodel";
+  const CommandResult bare = run_mlconv({"validate", model.string()});
+  CHECK(bare.out.find("warning W060") != std::string::npos);
+
+  const auto bindings = scratch_dir("bindings-w060") / "swish.bindings.json";
+  std::filesystem::remove(bindings);
+  REQUIRE(run_mlconv({"scaffold", "--bindings", bindings.string(), model.string()}).exit_code == 0);
+  const CommandResult bound = run_mlconv({"validate", "--bindings", bindings.string(), model.string()});
+  CHECK(bound.exit_code == 0);
+  CHECK(bound.out == model.string() + ": 0 errors, 0 warnings\n");
+}
+
+}  // namespace mlconv::test
