@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Quick start, step 1: install what is missing, build, then the main job on the
 # bundled example: convert the article's Swish network (a JSON graph plus a rules
-# file that turns the Swish op into a custom layer) to .mlmodel, show what the
-# app must provide, validate it, and run it with the Swish plugin.
+# file that turns the Swish op into a custom layer) to .mlmodel with a 256x256
+# RGB image input, show what the app must provide, validate it, and run it with
+# the Swish plugin on a random image.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/install-deps.sh"
@@ -17,7 +18,8 @@ show() {
   echo "\$ mlconv $*"
   "$mlconv" "$@"
 }
-show convert examples/swish/model.json --rules examples/swish/rules.json -o "$out/swish.mlmodel"
+show convert examples/swish/model.json --rules examples/swish/rules.json --image-input image --color-space RGB \
+  -o "$out/swish.mlmodel"
 show inspect "$out/swish.mlmodel"
 show validate "$out/swish.mlmodel"
 show run "$out/swish.mlmodel" --plugin "$build/plugins/swish/libmlconv_swish.so" --random-inputs --seed 1
