@@ -109,9 +109,7 @@ class Gather final : public Kernel {
     const std::int64_t outer = product(ds, 0, a);
     const std::int64_t inner = product(ds, a + 1, ds.size());
     const std::int64_t count = indices.size();
-    std::vector<std::int64_t> resolved(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i)
-      resolved[static_cast<std::size_t>(i)] = checked_index(indices.data()[i], axis, dim, true);
+    const std::vector<std::int64_t> resolved = resolve_axis_indices(indices, axis, dim);
 
     Shape out_shape(ds.begin(), ds.begin() + axis);
     out_shape.insert(out_shape.end(), indices.shape().begin(), indices.shape().end());
@@ -209,10 +207,7 @@ class GatherAlongAxis final : public Kernel {
     const std::int64_t outer = product(is, 0, a);
     const std::int64_t count = is[a];
     const std::int64_t inner = product(is, a + 1, is.size());
-    // Checked before any work so the message does not depend on the thread count.
-    std::vector<std::int64_t> resolved(static_cast<std::size_t>(indices.size()));
-    for (std::int64_t i = 0; i < indices.size(); ++i)
-      resolved[static_cast<std::size_t>(i)] = checked_index(indices.data()[i], axis, dim, true);
+    const std::vector<std::int64_t> resolved = resolve_axis_indices(indices, axis, dim);
     Tensor& out = *outputs[0];
     out.resize(is);
     const float* src = data.data();

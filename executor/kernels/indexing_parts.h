@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "executor/kernel.h"
 #include "executor/kernel_registry.h"
@@ -33,6 +34,16 @@ inline std::int64_t checked_index(float value, int axis, std::int64_t dim, bool 
     throw_bad_index(value, axis, dim, allow_negative);
   const auto index = static_cast<std::int64_t>(v);
   return index < 0 ? index + dim : index;
+}
+
+// Every index of a tensor resolved along one axis (negative ones allowed, counting
+// from the end), checked before any output is written, so a bad index leaves
+// nothing half-done and the message does not depend on the thread count.
+inline std::vector<std::int64_t> resolve_axis_indices(const Tensor& indices, int axis, std::int64_t dim) {
+  std::vector<std::int64_t> resolved(static_cast<std::size_t>(indices.size()));
+  for (std::int64_t i = 0; i < indices.size(); ++i)
+    resolved[static_cast<std::size_t>(i)] = checked_index(indices.data()[i], axis, dim, true);
+  return resolved;
 }
 
 // The layer needs exactly / at least / at most these many inputs and outputs;

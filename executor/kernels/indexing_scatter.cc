@@ -51,9 +51,7 @@ class Scatter final : public Kernel {
                             std::to_string(axis));
     const std::int64_t dim = cs[a];
     const std::int64_t count = indices.size();
-    std::vector<std::int64_t> resolved(static_cast<std::size_t>(count));
-    for (std::int64_t i = 0; i < count; ++i)
-      resolved[static_cast<std::size_t>(i)] = checked_index(indices.data()[i], axis, dim, true);
+    const std::vector<std::int64_t> resolved = resolve_axis_indices(indices, axis, dim);
 
     Tensor& out = *outputs[0];
     out.resize(cs);
@@ -162,10 +160,7 @@ class ScatterAlongAxis final : public Kernel {
     const std::int64_t outer = product(is, 0, a);
     const std::int64_t count = is[a];
     const std::int64_t inner = product(is, a + 1, is.size());
-    // Checked up front so a bad index leaves no half-written output and the message is deterministic.
-    std::vector<std::int64_t> resolved(static_cast<std::size_t>(indices.size()));
-    for (std::int64_t i = 0; i < indices.size(); ++i)
-      resolved[static_cast<std::size_t>(i)] = checked_index(indices.data()[i], axis, dim, true);
+    const std::vector<std::int64_t> resolved = resolve_axis_indices(indices, axis, dim);
 
     Tensor& out = *outputs[0];
     out.resize(cs);
