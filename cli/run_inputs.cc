@@ -132,12 +132,7 @@ exec::Shape random_shape(const cml::FeatureDescription& input, const std::map<st
     exec::check_array_input_shape(input, found->second);
     return found->second;
   }
-  const cml::ArrayFeatureType& array = input.type().multiarraytype();
-  exec::Shape shape(array.shape().begin(), array.shape().end());
-  if (shape.empty() && array.has_enumeratedshapes() && array.enumeratedshapes().shapes_size() > 0)
-    shape.assign(array.enumeratedshapes().shapes(0).shape().begin(), array.enumeratedshapes().shapes(0).shape().end());
-  if (shape.empty() && array.has_shaperange())
-    for (const auto& range : array.shaperange().sizeranges()) shape.push_back(static_cast<std::int64_t>(range.lowerbound()));
+  const exec::Shape shape = exec::default_array_shape(input.type().multiarraytype());
   if (shape.empty())
     throw Error("input '" + input.name() + "' declares no shape; give one with --input-shape " + input.name() +
                 "=D1,D2,...");

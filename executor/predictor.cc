@@ -71,6 +71,15 @@ std::string describe_feature_type(const cml::FeatureType& type) {
   return text;
 }
 
+Shape default_array_shape(const cml::ArrayFeatureType& array) {
+  Shape shape(array.shape().begin(), array.shape().end());
+  if (shape.empty() && array.has_enumeratedshapes() && array.enumeratedshapes().shapes_size() > 0)
+    shape.assign(array.enumeratedshapes().shapes(0).shape().begin(), array.enumeratedshapes().shapes(0).shape().end());
+  if (shape.empty() && array.has_shaperange())
+    for (const auto& range : array.shaperange().sizeranges()) shape.push_back(static_cast<std::int64_t>(range.lowerbound()));
+  return shape;
+}
+
 void check_array_input_shape(const cml::FeatureDescription& input, const Shape& given) {
   const cml::ArrayFeatureType& array = input.type().multiarraytype();
   const Shape declared(array.shape().begin(), array.shape().end());
@@ -191,13 +200,8 @@ class NetworkStage final : public Predictor::Stage {
     if (array.has_intdefaultvalue()) fill = array.intdefaultvalue();
     if (array.has_floatdefaultvalue()) fill = array.floatdefaultvalue();
     if (array.has_doubledefaultvalue()) fill = array.doubledefaultvalue();
-    Shape shape(array.shape().begin(), array.shape().end());
-    if (shape.empty() && array.has_enumeratedshapes() && array.enumeratedshapes().shapes_size() > 0)
-      shape.assign(array.enumeratedshapes().shapes(0).shape().begin(), array.enumeratedshapes().shapes(0).shape().end());
-    if (shape.empty() && array.has_shaperange())
-      for (const auto& range : array.shaperange().sizeranges()) shape.push_back(static_cast<std::int64_t>(range.lowerbound()));
     Tensor tensor;
-    tensor.assign(shape, static_cast<float>(fill));
+    tensor.assign(default_array_shape(array), static_cast<float>(fill));
     return tensor;
   }
 

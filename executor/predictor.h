@@ -52,6 +52,11 @@ class Predictor {
 // an Error that names the input, the given shape and what the model accepts.
 void check_array_input_shape(const CoreML::Specification::FeatureDescription& input, const Shape& given);
 
+// The shape an array feature takes when nobody gives one: the declared shape,
+// else the first enumerated shape, else each range's lower bound; empty when
+// the model declares none.
+Shape default_array_shape(const CoreML::Specification::ArrayFeatureType& array);
+
 // "MultiArray (Float32 3 × 224 × 224)"-style description of a declared feature, for messages.
 std::string describe_feature_type(const CoreML::Specification::FeatureType& type);
 

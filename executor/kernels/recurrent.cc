@@ -14,6 +14,17 @@ namespace recurrent {
 
 namespace {
 
+// After the last step: the output holds the final state unless it holds every
+// step, and the optional second output is the final state too.
+void write_final_state(const float* state, std::int64_t batch, std::int64_t h, bool sequence_output,
+                       std::span<Tensor* const> outputs) {
+  if (!sequence_output) std::copy(state, state + batch * h, outputs[0]->data());
+  if (outputs.size() > 1) {
+    outputs[1]->resize(sequence_shape(1, batch, h));
+    std::copy(state, state + batch * h, outputs[1]->data());
+  }
+}
+
 constexpr float kGateClip = 50.0F;
 
 using ActivationParams = CoreML::Specification::ActivationParams;
@@ -231,11 +242,7 @@ class SimpleRecurrentKernel final : public Kernel {
       state = pre;
       if (sequence_output_) std::copy(state.data(), state.data() + batch * h, y.data() + k * batch * h);
     }
-    if (!sequence_output_) std::copy(state.data(), state.data() + batch * h, y.data());
-    if (outputs.size() > 1) {
-      outputs[1]->resize(sequence_shape(1, batch, h));
-      std::copy(state.data(), state.data() + batch * h, outputs[1]->data());
-    }
+    write_final_state(state.data(), batch, h, sequence_output_, outputs);
   }
 
  private:
@@ -305,11 +312,7 @@ class GruKernel final : public Kernel {
       }
       if (sequence_output_) std::copy(state.data(), state.data() + batch * h, y.data() + k * batch * h);
     }
-    if (!sequence_output_) std::copy(state.data(), state.data() + batch * h, y.data());
-    if (outputs.size() > 1) {
-      outputs[1]->resize(sequence_shape(1, batch, h));
-      std::copy(state.data(), state.data() + batch * h, outputs[1]->data());
-    }
+    write_final_state(state.data(), batch, h, sequence_output_, outputs);
   }
 
  private:
