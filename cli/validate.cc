@@ -68,21 +68,49 @@ void add_findings(Report& report, const std::string& family, std::vector<validat
   for (auto& finding : findings) report.entries.push_back(ReportEntry{std::move(finding), family, {}, 0});
 }
 
+bool has_test_vectors(const validation::Bindings& bindings) {
+  return std::any_of(bindings.classes.begin(), bindings.classes.end(),
+                     [](const validation::ClassBinding& c) { return !c.test_vectors.empty(); });
+}
+
+// Each class's testVectors (relative to the bindings file) through the plugin
+// kernel of its first layer. A class without a kernel already has its E210,
+// E211 or W200 saying why.
+std::vector<ReportEntry> run_binding_test_vectors(const validation::Bindings& bindings, const PluginCheck& plugins,
+                                                  const TestVectorOptions& options) {
+  std::vector<ReportEntry> out;
+  for (const validation::ClassBinding& binding : bindings.classes) {
+    if (binding.test_vectors.empty()) continue;
+    exec::Kernel* kernel = plugins.kernel_for_class(binding.class_name);
+    if (kernel == nullptr) continue;
+    ClassTestVectors vectors{binding.class_name,
+                             std::filesystem::path(bindings.file).parent_path() / binding.test_vectors,
+                             binding.inputs,
+                             {}};
+    for (const validation::OutputBinding& output : binding.outputs) vectors.outputs.push_back(output.name);
+    for (auto& entry : check_class_test_vectors(vectors, *kernel, options)) out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 bool has_plugin_path() {
   const char* path = std::getenv(exec::plugin_path_variable);
   return path != nullptr && *path != '\0';
 }
 
 void run_validate(const ValidateArguments& args, const Io& io) {
+  const bool plugins = !args.plugins.empty() || has_plugin_path();
   spec::LoadOptions load;
-  // The checks need weight sizes, never values.
-  load.elide_weight_values_over = 1024;
+  // The structural checks need weight sizes, never values; plugins and test runs read the values.
+  if (!plugins && args.tests.empty()) load.elide_weight_values_over = 1024;
   const spec::LoadedModel loaded = spec::load_model(args.model, load);
   // Every input file is read before the first line is printed: a broken one is a usage failure, not a finding.
   std::optional<validation::Bindings> bindings;
   if (!args.bindings.empty()) bindings = validation::load_bindings(args.bindings);
   std::optional<std::vector<swift::SwiftClass>> swift_classes;
   if (!args.swift.empty()) swift_classes = swift::scan_directory(args.swift);
+  std::optional<PluginCheck> plugin_check;
+  if (plugins) plugin_check.emplace(loaded.model, args.plugins);
 
   Report report;
   report.model_path = args.model;
@@ -94,6 +122,7 @@ void run_validate(const ValidateArguments& args, const Io& io) {
   const auto families = structural_families();
   spec::ShapeOptions shapes;
   if (bindings) shapes.custom_shapes = validation::binding_output_shapes(*bindings);
+  if (plugin_check) shapes.custom_shapes = plugin_check->shape_function(std::move(shapes.custom_shapes));
   for (auto& finding : validation::validate_model(loaded.model, shapes)) {
     const auto found = families.find(finding.code);
     // A family registered after this list was written still gets its own test case.
@@ -105,21 +134,20 @@ void run_validate(const ValidateArguments& args, const Io& io) {
                                      [](const ReportEntry& e) { return e.family == "other"; });
   if (has_other) report.families.push_back("other");
   if (bindings) add_findings(report, "bindings", validation::check_bindings(loaded.model, *bindings));
-  const bool plugins = !args.plugins.empty() || has_plugin_path();
-  if (plugins || !args.tests.empty()) {
-    // Plugins and test runs read weight values, which the structural checks did without.
-    const spec::LoadedModel full = spec::load_model(args.model);
-    if (plugins) {
-      report.families.push_back("plugins");
-      for (auto& entry : check_plugins(full.model, args.plugins)) report.entries.push_back(std::move(entry));
-    }
-    if (!args.tests.empty()) {
-      exec::KernelRegistry kernels = exec::KernelRegistry::with_builtin_kernels();
-      (void)exec::load_plugins(args.plugins, kernels);
-      report.families.push_back("tests");
-      for (auto& entry : check_test_vectors(full.model, kernels, {args.tests, args.atol, args.rtol}))
-        report.entries.push_back(std::move(entry));
-    }
+  if (plugin_check) {
+    report.families.push_back("plugins");
+    for (auto& entry : plugin_check->findings()) report.entries.push_back(std::move(entry));
+  }
+  if (!args.tests.empty() || (plugin_check && bindings && has_test_vectors(*bindings))) report.families.push_back("tests");
+  if (!args.tests.empty()) {
+    exec::KernelRegistry kernels = exec::KernelRegistry::with_builtin_kernels();
+    (void)exec::load_plugins(args.plugins, kernels);
+    for (auto& entry : check_test_vectors(loaded.model, kernels, {args.tests, args.atol, args.rtol}))
+      report.entries.push_back(std::move(entry));
+  }
+  if (plugin_check && bindings) {
+    for (auto& entry : run_binding_test_vectors(*bindings, *plugin_check, {{}, args.atol, args.rtol}))
+      report.entries.push_back(std::move(entry));
   }
   if (swift_classes) {
     report.families.push_back("swift");

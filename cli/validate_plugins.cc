@@ -161,38 +161,126 @@ cml::Model up_to_last_custom_layer(const cml::Model& model) {
 
 }  // namespace
 
-std::vector<ReportEntry> check_plugins(const cml::Model& model, const std::vector<std::string>& plugins) {
-  exec::KernelRegistry loaded = exec::KernelRegistry::with_builtin_kernels();
-  const std::vector<std::string> files = exec::load_plugins(plugins, loaded);
+PluginCheck::PluginCheck(const cml::Model& model, const std::vector<std::string>& plugins)
+    : model_(model), registry_(exec::KernelRegistry::with_builtin_kernels()) {
+  files_ = exec::load_plugins(plugins, registry_);
   std::string provided;
-  for (const std::string& name : loaded.custom_class_names()) provided += (provided.empty() ? "'" : ", '") + name + "'";
+  for (const std::string& name : registry_.custom_class_names()) provided += (provided.empty() ? "'" : ", '") + name + "'";
   if (provided.empty()) provided = "none";
 
-  std::vector<ReportEntry> out;
-  const std::vector<validation::CustomLayerRef> layers = validation::custom_layers(model);
-  bool all_built = true;
-  for (const auto& ref : layers) {
+  layers_ = validation::custom_layers(model);
+  for (const auto& ref : layers_) {
     const std::string& name = ref.layer->custom().classname();
-    const exec::CustomLayerFactory* factory = loaded.find_custom(name);
+    const exec::CustomLayerFactory* factory = registry_.find_custom(name);
     if (factory == nullptr) {
-      all_built = false;
-      out.push_back(entry(&ref, "E210",
-                          "no loaded plugin implements class '" + name + "' (" + std::to_string(files.size()) +
-                              " plugin" + (files.size() == 1 ? "" : "s") + " loaded; classes provided: " + provided + ")",
-                          "pass the plugin that implements '" + name + "' with --plugin or MLCONV_PLUGIN_PATH "
-                          "(mlconv scaffold --cpp writes a skeleton)"));
+      all_built_ = false;
+      findings_.push_back(entry(&ref, "E210",
+                                "no loaded plugin implements class '" + name + "' (" + std::to_string(files_.size()) +
+                                    " plugin" + (files_.size() == 1 ? "" : "s") + " loaded; classes provided: " +
+                                    provided + ")",
+                                "pass the plugin that implements '" + name + "' with --plugin or MLCONV_PLUGIN_PATH "
+                                "(mlconv scaffold --cpp writes a skeleton)"));
       continue;
     }
     try {
-      (void)factory->make(*ref.layer, exec::BuildContext{});
+      kernels_.emplace(ref.layer, factory->make(*ref.layer, exec::BuildContext{}));
     } catch (const Error& error) {
-      all_built = false;
-      out.push_back(entry(&ref, "E211", factory->provider + " refuses the layer: " + error.message(),
-                          "make the layer's parameters and weights what the plugin expects, or fix the plugin"));
+      all_built_ = false;
+      findings_.push_back(entry(&ref, "E211", factory->provider + " refuses the layer: " + error.message(),
+                                "make the layer's parameters and weights what the plugin expects, or fix the plugin"));
     }
   }
-  if (layers.empty() || !all_built) return out;
+}
 
+const validation::CustomLayerRef* PluginCheck::ref_of(const cml::NeuralNetworkLayer* layer) const {
+  for (const auto& ref : layers_)
+    if (ref.layer == layer) return &ref;
+  return nullptr;
+}
+
+void PluginCheck::add_once(const cml::NeuralNetworkLayer* layer, const char* code, std::string message,
+                           std::string hint) {
+  if (!reported_.emplace(layer, code).second) return;  // loop bodies are inferred more than once
+  findings_.push_back(entry(ref_of(layer), code, std::move(message), std::move(hint)));
+}
+
+spec::CustomShapeFunction PluginCheck::shape_function(spec::CustomShapeFunction stated) {
+  return [this, stated = std::move(stated)](const cml::NeuralNetworkLayer& layer, const std::vector<spec::MaybeShape>& inputs)
+             -> std::optional<std::vector<spec::MaybeShape>> {
+    std::optional<std::vector<spec::MaybeShape>> bound = stated ? stated(layer, inputs) : std::nullopt;
+    const std::optional<std::vector<spec::MaybeShape>> computed = plugin_shapes(layer, inputs);
+    // Inference keeps to what the model and the bindings state: the plugin is the Linux implementation, not
+    // the app's, so it must not clear what the device would trip on (W060); it is checked against them instead.
+    if (!computed || !bound) return bound;
+    for (std::size_t i = 0; i < bound->size() && i < computed->size(); ++i) {
+      const spec::MaybeShape& mine = (*bound)[i];
+      const spec::Shape& theirs = *(*computed)[i];
+      if (!mine) continue;
+      bool agree = mine->size() == theirs.size();
+      for (std::size_t d = 0; agree && d < theirs.size(); ++d)
+        agree = (*mine)[d] == spec::unknown_dim || (*mine)[d] == theirs[d];
+      if (agree) continue;
+      std::string in;
+      for (const auto& shape : inputs) in += (in.empty() ? "" : ", ") + spec::shape_text(*shape);
+      add_once(&layer, "E214",
+               "for inputs " + in + ", the bindings file gives output " + std::to_string(i) + " the shape " +
+                   spec::shape_text(*mine) + ", but " + registry_.find_custom(layer.custom().classname())->provider +
+                   " computes " + spec::shape_text(theirs),
+               "make the plugin's output_shapes and the binding's output rule agree (the app's outputShapes must "
+               "give the same shape too)");
+    }
+    return bound;
+  };
+}
+
+std::optional<std::vector<spec::MaybeShape>> PluginCheck::plugin_shapes(const cml::NeuralNetworkLayer& layer,
+                                                                        const std::vector<spec::MaybeShape>& inputs) {
+  const auto kernel = kernels_.find(&layer);
+  if (kernel == kernels_.end()) return std::nullopt;
+  std::vector<exec::Shape> known;
+  for (const spec::MaybeShape& input : inputs) {
+    if (!input || std::find(input->begin(), input->end(), spec::unknown_dim) != input->end()) return std::nullopt;
+    known.push_back(*input);
+  }
+  try {
+    const auto shapes = kernel->second->output_shapes(known);
+    if (!shapes) return std::nullopt;
+    return std::vector<spec::MaybeShape>(shapes->begin(), shapes->end());
+  } catch (const Error& error) {
+    std::string in;
+    for (const auto& shape : known) in += (in.empty() ? "" : ", ") + shape_text(shape);
+    inferred_refusal_ = true;
+    add_once(&layer, "E212",
+             registry_.find_custom(layer.custom().classname())->provider + " rejects the input shapes " + in +
+                 " that shape inference gives the layer: " + error.message(),
+             "make the layers before it produce the shapes the plugin expects, or make the plugin's output_shapes "
+             "accept them");
+    return std::nullopt;
+  }
+}
+
+exec::Kernel* PluginCheck::kernel_for_class(const std::string& class_name) const {
+  for (const auto& ref : layers_) {
+    if (ref.layer->custom().classname() != class_name) continue;
+    const auto kernel = kernels_.find(ref.layer);
+    return kernel == kernels_.end() ? nullptr : kernel->second.get();
+  }
+  return nullptr;
+}
+
+std::vector<ReportEntry> PluginCheck::findings() {
+  std::vector<ReportEntry> out = findings_;
+  // A refusal already found from the inferred shapes would only repeat on zero inputs.
+  if (layers_.empty() || !all_built_ || inferred_refusal_) return out;
+  for (auto& entry : run_on_zero_inputs()) out.push_back(std::move(entry));
+  return out;
+}
+
+std::vector<ReportEntry> PluginCheck::run_on_zero_inputs() const {
+  std::vector<ReportEntry> out;
+  const std::vector<validation::CustomLayerRef>& layers = layers_;
+  const exec::KernelRegistry& loaded = registry_;
+  const cml::Model& model = model_;
   // The shapes that reach a custom layer are known only by running what comes before it.
   exec::KernelRegistry watched = exec::KernelRegistry::with_builtin_kernels();
   auto log = std::make_shared<RunLog>();

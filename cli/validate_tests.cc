@@ -19,11 +19,11 @@ using spec::validation::Severity;
 
 namespace {
 
-ReportEntry entry(const std::string& test, const char* code, std::string message, std::string hint,
+ReportEntry entry(const std::string& where, const char* code, std::string message, std::string hint,
                   const std::string& file = {}) {
   spec::validation::Finding finding{.code = code,
                                     .severity = Severity::error,
-                                    .where = "test case '" + test + "'",
+                                    .where = where,
                                     .layer_name = {},
                                     .layer_type = {},
                                     .message = std::move(message),
@@ -77,11 +77,11 @@ exec::FeatureMap read_inputs(const cml::ModelDescription& description, const fs:
 }
 
 // Compares one output; returns the finding when it is out of tolerance.
-std::optional<ReportEntry> compare(const std::string& test, const std::string& name, const exec::Tensor& actual,
+std::optional<ReportEntry> compare(const std::string& where, const std::string& name, const exec::Tensor& actual,
                                    const exec::io::NpyArray& expected, const fs::path& file,
                                    const TestVectorOptions& options) {
   if (actual.size() != expected.size()) {
-    return entry(test, "E232",
+    return entry(where, "E232",
                  "output '" + name + "' has shape " + shape_text(actual.shape()) + " (" + std::to_string(actual.size()) +
                      " values); " + file.filename().string() + " holds " + shape_text(expected.shape) + " (" +
                      std::to_string(expected.size()) + " values)",
@@ -109,7 +109,7 @@ std::optional<ReportEntry> compare(const std::string& test, const std::string& n
   if (mismatches == 0) return std::nullopt;
   const double a = values[static_cast<std::size_t>(worst)];
   const double e = expected.value(worst);
-  return entry(test, "E230",
+  return entry(where, "E230",
                "output '" + name + "': " + std::to_string(mismatches) + " of " + std::to_string(actual.size()) +
                    " values differ from " + file.filename().string() + " by more than atol " + number(options.atol) +
                    " + rtol " + number(options.rtol) + " * |expected|; the worst is element " + std::to_string(worst) +
@@ -138,7 +138,7 @@ std::vector<ReportEntry> check_test_vectors(const cml::Model& model, const exec:
   predictor_options.kernels = &kernels;
   predictor_options.threads = 1;
   for (const fs::path& dir : cases) {
-    const std::string test = dir.filename().string();
+    const std::string test = "test case '" + dir.filename().string() + "'";
     try {
       exec::Predictor predictor(model, predictor_options);
       const exec::FeatureMap results = predictor.predict(read_inputs(model.description(), dir / "inputs"));
@@ -160,6 +160,57 @@ std::vector<ReportEntry> check_test_vectors(const cml::Model& model, const exec:
       }
     } catch (const Error& error) {
       out.push_back(entry(test, "E231", std::string("the case could not run: ") + error.what(),
+                          "fix the case's files or the plugin it reports"));
+    }
+  }
+  return out;
+}
+
+std::vector<ReportEntry> check_class_test_vectors(const ClassTestVectors& vectors, exec::Kernel& kernel,
+                                                  const TestVectorOptions& options) {
+  const std::string binding = "binding '" + vectors.class_name + "'";
+  std::vector<fs::path> cases;
+  std::error_code code;
+  for (const auto& item : fs::directory_iterator(vectors.dir, code))
+    if (item.is_directory() && fs::is_directory(item.path() / "outputs")) cases.push_back(item.path());
+  std::sort(cases.begin(), cases.end());
+  if (cases.empty()) {
+    return {entry(binding, "E231",
+                  "testVectors " + vectors.dir.string() + " holds no test case (expected <case>/inputs/<input>.npy and "
+                  "<case>/outputs/<output>.npy, named as the binding names the inputs and outputs)",
+                  "add the cases, or remove testVectors", vectors.dir.string())};
+  }
+  std::vector<ReportEntry> out;
+  exec::RunContext context;
+  for (const fs::path& dir : cases) {
+    const std::string where = binding + ", test case '" + dir.filename().string() + "'";
+    try {
+      std::vector<exec::Tensor> inputs;
+      for (const std::string& name : vectors.inputs) {
+        const fs::path file = dir / "inputs" / (name + ".npy");
+        if (!fs::is_regular_file(file, code)) throw Error("no file for input '" + name + "' (expected " + file.string() + ")");
+        inputs.push_back(exec::io::read_npy(file).to_tensor());
+      }
+      std::vector<exec::Tensor> results(vectors.outputs.size());
+      std::vector<const exec::Tensor*> in;
+      for (const exec::Tensor& tensor : inputs) in.push_back(&tensor);
+      std::vector<exec::Tensor*> result_pointers;
+      for (exec::Tensor& tensor : results) result_pointers.push_back(&tensor);
+      kernel.run(in, result_pointers, context);
+      bool any = false;
+      for (std::size_t i = 0; i < vectors.outputs.size(); ++i) {
+        const fs::path file = dir / "outputs" / (vectors.outputs[i] + ".npy");
+        if (!fs::is_regular_file(file, code)) continue;  // a case may check only some outputs
+        any = true;
+        if (auto finding = compare(where, vectors.outputs[i], results[i], exec::io::read_npy(file), file, options))
+          out.push_back(std::move(*finding));
+      }
+      if (!any) {
+        out.push_back(entry(where, "E232", "no file in " + (dir / "outputs").string() + " names an output of the binding",
+                            "name each expected file after an output in the binding's outputs"));
+      }
+    } catch (const Error& error) {
+      out.push_back(entry(where, "E231", std::string("the case could not run: ") + error.what(),
                           "fix the case's files or the plugin it reports"));
     }
   }

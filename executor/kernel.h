@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "NeuralNetwork.pb.h"
 #include "executor/parallel.h"
@@ -52,6 +54,12 @@ class Kernel {
   // (Tensor::resize/assign). Inputs never alias outputs. Errors are thrown as
   // mlconv::Error; the runner adds the layer's name and type.
   virtual void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) = 0;
+  // The output shapes for these input shapes, when the kernel can say without
+  // computing (a plugin's output_shapes: validation uses it for shape
+  // inference); nullopt when it cannot. Throws mlconv::Error when it refuses them.
+  virtual std::optional<std::vector<Shape>> output_shapes(std::span<const Shape> /*input_shapes*/) {
+    return std::nullopt;
+  }
 };
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const Layer& layer, const BuildContext& ctx);

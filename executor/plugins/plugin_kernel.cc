@@ -183,6 +183,14 @@ class PluginKernel final : public Kernel {
     }
   }
 
+  std::optional<std::vector<Shape>> output_shapes(std::span<const Shape> input_shapes) override {
+    try {
+      return shapes_for(input_shapes);
+    } catch (Error& error) {
+      throw error.within("custom layer class '" + instance_.cls->name + "' from " + instance_.cls->provider());
+    }
+  }
+
  private:
   void compute(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) {
     const mlconv_custom_layer_class& table = instance_.cls->table;
@@ -208,11 +216,14 @@ class PluginKernel final : public Kernel {
   void ask_output_shapes(std::span<const Tensor* const> inputs) {
     have_shapes_ = false;
     input_shapes_.clear();
+    for (const Tensor* tensor : inputs) input_shapes_.push_back(tensor->shape());
+    output_shapes_ = shapes_for(input_shapes_);
+    have_shapes_ = true;
+  }
+
+  std::vector<Shape> shapes_for(std::span<const Shape> inputs) {
     std::vector<mlconv_shape> shapes;
-    for (const Tensor* tensor : inputs) {
-      input_shapes_.push_back(tensor->shape());
-      shapes.push_back({tensor->shape().data(), tensor->rank()});
-    }
+    for (const Shape& shape : inputs) shapes.push_back({shape.data(), static_cast<std::int32_t>(shape.size())});
     std::vector<mlconv_output_shape> result(static_cast<std::size_t>(std::max(output_count_, 1)));
     std::int32_t count = -1;
     const mlconv_custom_layer_class& table = instance_.cls->table;
@@ -222,9 +233,9 @@ class PluginKernel final : public Kernel {
     if (count != output_count_)
       throw Error("output_shapes returned " + std::to_string(count) + " shapes; the layer has " +
                   std::to_string(output_count_) + (output_count_ == 1 ? " output" : " outputs"));
-    output_shapes_.clear();
-    for (std::int32_t i = 0; i < output_count_; ++i) output_shapes_.push_back(checked_shape(result[static_cast<std::size_t>(i)], i));
-    have_shapes_ = true;
+    std::vector<Shape> out;
+    for (std::int32_t i = 0; i < output_count_; ++i) out.push_back(checked_shape(result[static_cast<std::size_t>(i)], i));
+    return out;
   }
 
   static Shape checked_shape(const mlconv_output_shape& shape, std::int32_t index) {

@@ -124,15 +124,13 @@ class Propagation {
   Propagation(const ShapeOptions& options, bool nd, ShapeInference& result)
       : options_(options), nd_(nd), result_(result) {}
 
-  void run(const validation::Layers& layers, const std::string& outer, bool nested) {
+  void run(const validation::Layers& layers, const std::string& outer) {
     for (int i = 0; i < layers.size(); ++i) {
       const cml::NeuralNetworkLayer& layer = layers[i];
       const std::string where = outer + validation::layer_where(layer, i);
-      for (const SubNetwork& sub : sub_networks(layer)) {
-        run(sub.network->layers(), where + ", " + std::string(sub.field) + ": ", true);
-      }
-      // Inside loops and branches shapes can change per iteration: everything there is unknown.
-      std::vector<MaybeShape> outputs = nested ? std::vector<MaybeShape>{} : infer(layer, where);
+      if (layer.has_loop()) run_loop(layer, where);
+      if (layer.has_branch()) run_branch(layer, where);
+      std::vector<MaybeShape> outputs = infer(layer, where);
       outputs.resize(static_cast<std::size_t>(layer.output_size()));
       const std::string origin = unknown_origin(layer, where);
       for (int o = 0; o < layer.output_size(); ++o) {
@@ -141,6 +139,95 @@ class Propagation {
         if (!outputs[static_cast<std::size_t>(o)] && !origin.empty()) origin_[name] = origin;
       }
     }
+  }
+
+  // A body may run any number of times and feed its outputs back to its own
+  // inputs, so a blob it writes over an outer one takes the shape both agree
+  // on; repeating until nothing changes reaches that (each pass only turns
+  // dimensions or ranks unknown). Issues count from the settled pass only, so a
+  // shape that changes per iteration is never reported as a contradiction.
+  void run_loop(const cml::NeuralNetworkLayer& layer, const std::string& where) {
+    const std::set<std::string> written = blobs_written(layer);
+    constexpr int max_passes = 16;
+    for (int pass = 0; pass < max_passes; ++pass) {
+      const Snapshot before = snapshot(written);
+      const std::size_t issues_before = result_.issues.size();
+      for (const SubNetwork& sub : sub_networks(layer)) {
+        run(sub.network->layers(), where + ", " + std::string(sub.field) + ": ");
+      }
+      bool changed = false;
+      for (const auto& [name, shape] : before) {
+        if (!shape) continue;  // first written in the body: what the body gives
+        MaybeShape joined = join(**shape, result_.shapes[name]);
+        if (joined != **shape) changed = true;
+        result_.shapes[name] = std::move(joined);
+      }
+      if (!changed || pass + 1 == max_passes) return;
+      result_.issues.resize(issues_before);
+    }
+  }
+
+  // Either branch may run: a blob keeps the shapes both ways agree on.
+  void run_branch(const cml::NeuralNetworkLayer& layer, const std::string& where) {
+    const std::set<std::string> written = blobs_written(layer);
+    const Snapshot before = snapshot(written);
+    std::vector<Snapshot> after;
+    for (const SubNetwork& sub : sub_networks(layer)) {
+      restore(before);
+      run(sub.network->layers(), where + ", " + std::string(sub.field) + ": ");
+      after.push_back(snapshot(written));
+    }
+    // A missing elseBranch is a path that writes nothing.
+    if (!layer.branch().has_elsebranch()) after.push_back(before);
+    for (const std::string& name : written) {
+      std::optional<MaybeShape> joined;
+      for (const Snapshot& path : after) {
+        const std::optional<MaybeShape>& shape = path.at(name);
+        if (!shape) continue;  // this path leaves the blob undefined
+        joined = joined ? join(**joined, *shape) : *shape;
+      }
+      if (joined) result_.shapes[name] = *joined;
+      else result_.shapes.erase(name);
+    }
+  }
+
+  // Per blob: absent (not defined yet), or its shape (possibly unknown).
+  using Snapshot = std::map<std::string, std::optional<MaybeShape>>;
+
+  Snapshot snapshot(const std::set<std::string>& names) const {
+    Snapshot out;
+    for (const std::string& name : names) {
+      const auto it = result_.shapes.find(name);
+      out[name] = it == result_.shapes.end() ? std::nullopt : std::optional<MaybeShape>(it->second);
+    }
+    return out;
+  }
+
+  void restore(const Snapshot& saved) {
+    for (const auto& [name, shape] : saved) {
+      if (shape) result_.shapes[name] = *shape;
+      else result_.shapes.erase(name);
+    }
+  }
+
+  static std::set<std::string> blobs_written(const cml::NeuralNetworkLayer& layer) {
+    std::set<std::string> out;
+    for (const SubNetwork& sub : sub_networks(layer)) {
+      validation::for_each_layer(sub.network->layers(), [&](const std::string&, const cml::NeuralNetworkLayer& inner) {
+        out.insert(inner.output().begin(), inner.output().end());
+      });
+    }
+    return out;
+  }
+
+  // The most a shape can be said to be when it may be either of two.
+  static MaybeShape join(const MaybeShape& a, const MaybeShape& b) {
+    if (!a || !b || a->size() != b->size()) return std::nullopt;
+    Shape out = *a;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (out[i] != (*b)[i]) out[i] = unknown_dim;
+    }
+    return out;
   }
 
   void set_input(const std::string& name, MaybeShape shape) { result_.shapes[name] = std::move(shape); }
@@ -258,7 +345,7 @@ ShapeInference infer_shapes(const cml::Model& model, const ShapeOptions& options
   result.nd = uses_nd(*network);
   Propagation propagation(options, result.nd, result);
   for (const auto& input : model.description().input()) propagation.set_input(input.name(), input_shape(input.type(), *network));
-  propagation.run(network->layers, "", false);
+  propagation.run(network->layers, "");
   check_declared_outputs(model, result.nd, result);
   return result;
 }

@@ -55,8 +55,9 @@ struct ShapeIssue {
 
 struct ShapeInference {
   bool nd = false;  // N-d interpretation (iOS 13 rules) instead of rank 5
-  // Every model input and every layer output of the top-level network. Blobs
-  // written inside loops and branches are unknown (nullopt).
+  // Every model input and every layer output, those written inside loop and
+  // branch bodies included (dimensions that vary between iterations or
+  // branches are unknown).
   std::map<std::string, MaybeShape> shapes;
   std::vector<ShapeIssue> issues;
 };

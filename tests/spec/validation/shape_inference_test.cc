@@ -5,6 +5,8 @@
 
 #include <functional>
 
+#include <google/protobuf/text_format.h>
+
 #include "spec/model_io.h"
 #include "spec/model_parts.h"
 #include "spec/validation/shape_inference.h"
@@ -306,6 +308,88 @@ TEST_CASE("shape inference: real models produce their declared fixed output shap
     }
   }
   CHECK(compared >= 10);
+}
+
+}  // namespace mlconv::test
+
+namespace mlconv::test {
+namespace {
+
+// An exact-mapping (iOS 13) model with input x [1, 3] and the given layers, in protobuf text format.
+cml::Model nd_network(const std::string& layers_text) {
+  cml::Model model;
+  const std::string text = R"(
+    specificationVersion: 4
+    description {
+      input { name: "x" type { multiArrayType { shape: 1 shape: 3 dataType: FLOAT32 } } }
+      input { name: "c" type { multiArrayType { shape: 1 dataType: FLOAT32 } } }
+      output { name: "y" type { multiArrayType { dataType: FLOAT32 } } }
+    }
+    neuralNetwork { arrayInputShapeMapping: EXACT_ARRAY_MAPPING )" + layers_text + "}";
+  REQUIRE(google::protobuf::TextFormat::ParseFromString(text, &model));
+  return model;
+}
+
+}  // namespace
+
+TEST_CASE("shape inference: a branch joins the shapes its two bodies give a blob") {
+  const cml::Model model = nd_network(R"(
+    layers { name: "b" input: "c" branch {
+      ifBranch { layers { name: "same" input: "x" output: "y" activation { ReLU {} } } }
+      elseBranch { layers { name: "twice" input: "x" input: "x" output: "y" concatND { axis: 0 } } }
+    } }
+    layers { name: "after" input: "y" output: "z" activation { ReLU {} } })");
+  const auto inferred = infer_shapes(model);
+  CHECK(inferred.shapes.at("y") == MaybeShape(Shape{q, 3}));
+  CHECK(inferred.shapes.at("z") == MaybeShape(Shape{q, 3}));
+  CHECK(inferred.issues.empty());
+
+  // Without an else branch the blob is what the if branch gives (or undefined).
+  const cml::Model one_sided = nd_network(R"(
+    layers { name: "b" input: "c" branch {
+      ifBranch { layers { name: "twice" input: "x" input: "x" output: "y" concatND { axis: 1 } } }
+    } })");
+  CHECK(infer_shapes(one_sided).shapes.at("y") == MaybeShape(Shape{1, 6}));
+}
+
+TEST_CASE("shape inference: a loop body's carried blobs settle on what every iteration allows") {
+  const cml::Model model = nd_network(R"(
+    layers { name: "start" input: "x" output: "acc" activation { linear { alpha: 1 } } }
+    layers { name: "repeat" loop { maxLoopIterations: 3 bodyNetwork {
+      layers { name: "fixed" input: "x" output: "r" activation { ReLU {} } }
+      layers { name: "grow" input: "acc" input: "r" output: "grown" concatND { axis: 0 } }
+      layers { name: "carry" input: "grown" output: "acc" copy {} }
+    } } }
+    layers { name: "end" input: "acc" output: "y" activation { ReLU {} } })");
+  const auto inferred = infer_shapes(model);
+  CHECK(inferred.shapes.at("r") == MaybeShape(Shape{1, 3}));  // the same every iteration
+  CHECK(inferred.shapes.at("acc") == MaybeShape(Shape{q, 3}));
+  CHECK(inferred.shapes.at("grown") == MaybeShape(Shape{q, 3}));
+  CHECK(inferred.shapes.at("y") == MaybeShape(Shape{q, 3}));
+  // A shape that grows per iteration is no contradiction.
+  CHECK(inferred.issues.empty());
+}
+
+TEST_CASE("shape inference: a contradiction inside a loop body is reported once, naming the body") {
+  const cml::Model model = nd_network(R"(
+    layers { name: "repeat" loop { maxLoopIterations: 2 bodyNetwork {
+      layers { name: "bad" input: "x" input: "wide" output: "s" addBroadcastable {} }
+    } } }
+    layers { name: "w" input: "x" input: "x" output: "wide" concatND { axis: 1 } }
+    layers { name: "end" input: "x" output: "y" activation { ReLU {} } })");
+  // 'wide' is written after the loop: inside it, its shape is not known yet.
+  CHECK(infer_shapes(model).issues.empty());
+
+  const cml::Model broken = nd_network(R"(
+    layers { name: "w" input: "x" input: "x" input: "x" output: "wide" concatND { axis: 1 } }
+    layers { name: "pair" input: "x" input: "x" output: "two" concatND { axis: 1 } }
+    layers { name: "repeat" loop { maxLoopIterations: 2 bodyNetwork {
+      layers { name: "bad" input: "two" input: "wide" output: "s" addBroadcastable {} }
+    } } }
+    layers { name: "end" input: "x" output: "y" activation { ReLU {} } })");
+  const auto issues = infer_shapes(broken).issues;
+  REQUIRE(issues.size() == 1);
+  CHECK(issues[0].where == "layer 'repeat' (loop), bodyNetwork: layer 'bad' (addBroadcastable)");
 }
 
 }  // namespace mlconv::test
