@@ -2,8 +2,10 @@
 # Quick start, step 1: install what is missing, build, then the main job on the
 # bundled example: convert the article's Swish network (a JSON graph plus a rules
 # file that turns the Swish op into a custom layer) to .mlmodel with a 256x256
-# RGB image input, show what the app must provide, validate it, and run it with
-# the Swish plugin on a random image.
+# RGB image input, show what the app must provide, validate it against the app's
+# side (bindings file, Swift class, plugin, test vectors), and run it with the
+# Swish plugin on the article's photo, compared with NumPy's output
+# (docs/walkthrough.md explains each step).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/install-deps.sh"
@@ -21,5 +23,8 @@ show() {
 show convert examples/swish/model.json --rules examples/swish/rules.json --image-input image --color-space RGB \
   -o "$out/swish.mlmodel"
 show inspect "$out/swish.mlmodel"
-show validate "$out/swish.mlmodel"
-show run "$out/swish.mlmodel" --plugin "$build/plugins/swish/libmlconv_swish.so" --random-inputs --seed 1
+plugin=$build/plugins/swish/libmlconv_swish.so
+show validate "$out/swish.mlmodel" --bindings examples/swish/bindings.json --swift examples/swish/App \
+  --plugin "$plugin" --tests examples/swish/testcases
+show run "$out/swish.mlmodel" --plugin "$plugin" -i image=examples/swish/testcases/floortje/inputs/image.png \
+  --expect probs=examples/swish/testcases/floortje/outputs/probs.npy

@@ -1,5 +1,5 @@
 // One problem found by `mlconv validate`: a stable code (E0xx errors, W0xx
-// warnings, listed in docs/validate.md), where it is, the rule it breaks and how
+// warnings, listed in code_catalog.cc), where it is, the rule it breaks and how
 // to fix it. Codes never change meaning, so scripts and CI can match on them.
 #pragma once
 
