@@ -88,6 +88,8 @@ void build_nd_max_layer(LayerBuilder& b);
 void build_nd_min_layer(LayerBuilder& b);
 void build_nd_mean_layer(LayerBuilder& b);
 void build_nd_mod_layer(LayerBuilder& b);
+void build_nd_isnan_layer(LayerBuilder& b);
+void build_nd_isinf_layer(LayerBuilder& b);
 void build_nd_equal_layer(LayerBuilder& b);
 void build_nd_greater_layer(LayerBuilder& b);
 void build_nd_greater_equal_layer(LayerBuilder& b);
@@ -171,5 +173,7 @@ void build_nd_size_layer(LayerBuilder& b);
 void build_nd_constant_of_shape_layer(LayerBuilder& b);
 void build_nd_range_layer(LayerBuilder& b);
 void build_nd_cast_layer(LayerBuilder& b);
+void build_nd_cast_like_layer(LayerBuilder& b);
+void build_nd_eye_like_layer(LayerBuilder& b);
 
 }  // namespace mlconv::converter

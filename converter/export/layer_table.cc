@@ -66,7 +66,7 @@ constexpr std::array builtin_table = {
 
     // N-d only (iOS 13): no rank-5 layer expresses these.
     LayerMapping{"Pow", "", "", nullptr, "powBroadcastable", build_nd_pow_layer},
-    LayerMapping{"Mod", "", "", nullptr, "modBroadcastable", build_nd_mod_layer},
+    LayerMapping{"Mod", "", "", nullptr, "modBroadcastable (fmod: divide, truncate, multiply, subtract)", build_nd_mod_layer},
     LayerMapping{"Equal", "", "", nullptr, "equal", build_nd_equal_layer},
     LayerMapping{"Greater", "", "", nullptr, "greaterThan", build_nd_greater_layer},
     LayerMapping{"GreaterOrEqual", "", "", nullptr, "greaterEqual", build_nd_greater_equal_layer},
@@ -127,6 +127,10 @@ constexpr std::array builtin_table = {
     LayerMapping{"ConstantOfShape", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_constant_of_shape_layer},
     LayerMapping{"Range", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_range_layer},
     LayerMapping{"Cast", "", "", nullptr, "activation (linear) / floor, sign, multiply / notEqual", build_nd_cast_layer},
+    LayerMapping{"CastLike", "", "", nullptr, "activation (linear) / floor, sign, multiply / notEqual", build_nd_cast_like_layer},
+    LayerMapping{"EyeLike", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_eye_like_layer},
+    LayerMapping{"IsNaN", "", "", nullptr, "notEqual (x, x)", build_nd_isnan_layer},
+    LayerMapping{"IsInf", "", "", nullptr, "unary (ABS) + equal (inf)", build_nd_isinf_layer},
     LayerMapping{"Slice", "", "", nullptr, "sliceStatic", build_nd_slice_layer},
     LayerMapping{"Gather", "", "", nullptr, "gather", build_nd_gather_layer},
     LayerMapping{"GatherElements", "", "", nullptr, "gatherAlongAxis", build_nd_gather_elements_layer},

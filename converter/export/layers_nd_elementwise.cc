@@ -69,8 +69,48 @@ void build_nd_mean_layer(LayerBuilder& b) { chain(b, [](Layer& l) { l.mutable_ad
 
 void build_nd_mod_layer(LayerBuilder& b) {
   // Core ML's mod follows the divisor's sign (Python's %), which is ONNX's fmod = 0.
-  if (b.attr_int("fmod", 0) != 0) b.fail("fmod = 1 (C's fmod, the dividend's sign) has no Core ML layer");
-  binary(b, [](Layer& l) { l.mutable_modbroadcastable(); });
+  if (b.attr_int("fmod", 0) == 0) return binary(b, [](Layer& l) { l.mutable_modbroadcastable(); });
+  // C's fmod takes the dividend's sign: x - trunc(x / y) * y.
+  if (b.input_count() != 2) b.fail("expects two inputs");
+  const auto shape = nd::broadcast(b, b.shape(0), b.shape(1));
+  const std::string x = b.operand(0);
+  const std::string y = b.operand(1);
+  const std::string quotient = b.temp_blob("quotient");
+  b.add_layer("quotient", {x, y}, {quotient}).mutable_dividebroadcastable();
+  const std::string whole = b.temp_blob("whole");
+  nd::truncate(b, quotient, whole);
+  const std::string multiple = b.temp_blob("multiple");
+  b.add_layer("multiple", {whole, y}, {multiple}).mutable_multiplybroadcastable();
+  b.add_layer("", {x, multiple}, {b.output_blob(0)}).mutable_subtractbroadcastable();
+  b.set_output_shape(0, shape);
+}
+
+void build_nd_isnan_layer(LayerBuilder& b) {
+  // NaN is the one value not equal to itself.
+  const auto shape = b.shape(0);
+  const std::string x = b.operand(0);
+  b.add_layer("", {x, x}, {b.output_blob(0)}).mutable_notequal();
+  b.set_output_shape(0, shape);
+}
+
+void build_nd_isinf_layer(LayerBuilder& b) {
+  const bool positive = b.attr_int("detect_positive", 1) != 0;
+  const bool negative = b.attr_int("detect_negative", 1) != 0;
+  const auto shape = b.shape(0);
+  const float infinity = std::numeric_limits<float>::infinity();
+  if (!positive && !negative) {
+    // Nothing is detected: x > +inf is false everywhere.
+    b.add_layer("", {b.operand(0)}, {b.output_blob(0)}).mutable_greaterthan()->set_alpha(infinity);
+  } else if (positive && negative) {
+    const std::string magnitude = b.temp_blob("abs");
+    auto& abs = *b.add_layer("abs", {b.operand(0)}, {magnitude}).mutable_unary();
+    abs.set_type(cml::UnaryFunctionLayerParams::ABS);
+    abs.set_scale(1.0F);
+    b.add_layer("", {magnitude}, {b.output_blob(0)}).mutable_equal()->set_alpha(infinity);
+  } else {
+    b.add_layer("", {b.operand(0)}, {b.output_blob(0)}).mutable_equal()->set_alpha(positive ? infinity : -infinity);
+  }
+  b.set_output_shape(0, shape);
 }
 
 void build_nd_equal_layer(LayerBuilder& b) { binary(b, [](Layer& l) { l.mutable_equal(); }); }

@@ -4,6 +4,7 @@
 // become constants the next nodes read.
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <numeric>
 #include <set>
 
@@ -233,24 +234,59 @@ void build_nd_range_layer(LayerBuilder& b) {
   b.constant_output(0, TensorData::from_floats({count}, values));
 }
 
-void build_nd_cast_layer(LayerBuilder& b) {
-  // ONNX TensorProto element types: float kinds keep the values; integer kinds from a
-  // float truncate toward zero; bool is "not zero".
-  const std::int64_t to = b.attr_int("to", 1);
+namespace {
+
+// Casting input 0 to `to`: float kinds keep the values; integer kinds from a float
+// truncate toward zero; bool is "not zero".
+void cast_to(LayerBuilder& b, ElementType to) {
   const ElementType from = b.node().input(0) != nullptr ? b.node().input(0)->type : ElementType::undefined;
   const bool from_float = from == ElementType::float32 || from == ElementType::float16 || from == ElementType::float64;
   const auto shape = b.shape(0);
-  if (to == 8) b.fail("casting to string has no Core ML form");
-  if (to == 10 || to == 16) b.fail("rounding to a 16-bit float has no Core ML layer (the network computes in float32)");
-  if (to == 9) {
-    auto& not_equal = *b.add_layer("", {b.operand(0)}, {b.output_blob(0)}).mutable_notequal();
-    not_equal.set_alpha(0.0F);
-  } else if (to == 1 || to == 11 || !from_float) {
+  if (to == ElementType::string || to == ElementType::undefined) b.fail("casting to this element type has no Core ML form");
+  if (to == ElementType::float16 && from != ElementType::float16) {
+    b.fail("rounding to a 16-bit float has no Core ML layer (the network computes in float32)");
+  }
+  if (to == ElementType::boolean) {
+    b.add_layer("", {b.operand(0)}, {b.output_blob(0)}).mutable_notequal()->set_alpha(0.0F);
+  } else if (to == ElementType::float32 || to == ElementType::float64 || to == ElementType::float16 || !from_float) {
     b.add_layer("", {b.operand(0)}, {b.output_blob(0)}).mutable_activation()->mutable_linear()->set_alpha(1.0F);
   } else {
     nd::truncate(b, b.operand(0), b.output_blob(0));
   }
   b.set_output_shape(0, shape);
+}
+
+}  // namespace
+
+void build_nd_cast_layer(LayerBuilder& b) {
+  // ONNX TensorProto data types, in their enum order (index = value).
+  static constexpr ElementType by_code[] = {ElementType::undefined, ElementType::float32, ElementType::uint8,   ElementType::int8,
+                                            ElementType::undefined, ElementType::int16,   ElementType::int32,   ElementType::int64,
+                                            ElementType::string,    ElementType::boolean, ElementType::float16, ElementType::float64};
+  const std::int64_t to = b.attr_int("to", 1);
+  if (to < 0 || to >= static_cast<std::int64_t>(std::size(by_code)) || by_code[to] == ElementType::undefined) {
+    b.fail("'to' = " + std::to_string(to) + " is an element type Core ML arrays cannot hold");
+  }
+  cast_to(b, by_code[to]);
+}
+
+// CastLike: the target type is input 1's.
+void build_nd_cast_like_layer(LayerBuilder& b) {
+  const Value* like = b.node().input(1);
+  if (like == nullptr) b.fail("input 1 (target_type) is required");
+  cast_to(b, like->type);
+}
+
+void build_nd_eye_like_layer(LayerBuilder& b) {
+  // Known at export from the input's static shape: ones on diagonal k.
+  const auto x = b.shape(0);
+  if (x.size() != 2) b.fail("expects a rank-2 input");
+  const std::int64_t k = b.attr_int("k", 0);
+  std::vector<float> values;
+  for (std::int64_t i = 0; i < x[0]; ++i) {
+    for (std::int64_t j = 0; j < x[1]; ++j) values.push_back(j - i == k ? 1.0F : 0.0F);
+  }
+  b.constant_output(0, TensorData::from_floats(x, values));
 }
 
 }  // namespace mlconv::converter

@@ -185,5 +185,27 @@ TEST_CASE("convert N-d: an op with only an N-d mapping makes a rank-4 graph N-d"
   CHECK(layers_of(model)[0].activation().linear().alpha() == doctest::Approx(-1.0));
 }
 
+TEST_CASE("convert N-d: Mod with fmod = 1 is x - trunc(x / y) * y; IsNaN compares x with itself") {
+  const auto fmod = convert_json(R"({"opset_imports": [{"version": 13}],
+    "inputs": [{"name": "x", "type": "float32", "shape": [6]}, {"name": "d", "type": "float32", "shape": [6]}],
+    "outputs": [{"name": "y"}],
+    "nodes": [{"name": "n", "op_type": "Mod", "inputs": ["x", "d"], "outputs": ["y"], "attributes": {"fmod": {"type": "int", "value": 1}}}]})");
+  const auto& layers = layers_of(fmod);
+  REQUIRE(layers.size() == 7);
+  CHECK(layers[0].has_dividebroadcastable());
+  CHECK(layers[1].unary().type() == cml::UnaryFunctionLayerParams::ABS);
+  CHECK(layers[2].has_floor());
+  CHECK(layers[3].has_sign());
+  CHECK(layers[4].has_multiplybroadcastable());
+  CHECK(layers[5].input(1) == "d");
+  CHECK(layers[6].has_subtractbroadcastable());
+  CHECK(layers[6].input(0) == "x");
+  const auto isnan = convert_json(nd_graph("[4]", nd_node("IsNaN", R"(["x"])")));
+  REQUIRE(layers_of(isnan).size() == 1);
+  CHECK(layers_of(isnan)[0].has_notequal());
+  CHECK(layers_of(isnan)[0].input(0) == "x");
+  CHECK(layers_of(isnan)[0].input(1) == "x");
+}
+
 }  // namespace
 }  // namespace mlconv::test
