@@ -21,12 +21,12 @@ namespace pb = google::protobuf;
 
 // The graph shape of an input, with a symbolic batch axis read as 1 (Core ML's batch
 // is flexible at prediction time anyway).
-std::vector<std::int64_t> input_shape(const Value& value) {
+std::vector<std::int64_t> input_shape(const Value& value, bool nd) {
   const auto fail = [&](const std::string& message) {
     throw Error("input '" + value.name + "': " + message).in_file(value.location.describe());
   };
   if (!value.shape) fail("has no shape; declare one");
-  if (value.type != ElementType::float32 && value.type != ElementType::float64 && value.type != ElementType::float16) {
+  if (!nd && value.type != ElementType::float32 && value.type != ElementType::float64 && value.type != ElementType::float16) {
     fail("element type " + std::string(element_type_name(value.type)) + " is not supported; rank-5 networks take float inputs");
   }
   std::vector<std::int64_t> sizes;
@@ -38,7 +38,7 @@ std::vector<std::int64_t> input_shape(const Value& value) {
       sizes.push_back(1);
     } else {
       fail("dimension " + std::to_string(i) + " is symbolic ('" + dim.symbol.value_or("?") +
-           "'); rank-5 Core ML networks need fixed C, H and W");
+           (nd ? "'); declare fixed sizes for every axis after the first" : "'); rank-5 Core ML networks need fixed C, H and W"));
     }
   }
   std::int64_t elements = 1;
@@ -47,16 +47,23 @@ std::vector<std::int64_t> input_shape(const Value& value) {
     if (elements > (std::int64_t{1} << 40) / d) fail("shape " + describe_shape(*value.shape) + " has more than 2^40 elements");
     elements *= d;
   }
-  if (sizes.size() != 2 && sizes.size() != 4) {
+  if (nd && value.type == ElementType::string) fail("string tensors are not supported; Core ML arrays hold numbers");
+  if (nd && sizes.size() > 5) fail("shape " + describe_shape(*value.shape) + " has rank " + std::to_string(sizes.size()) + "; Core ML arrays have rank 5 at most");
+  if (!nd && sizes.size() != 2 && sizes.size() != 4) {
     fail("shape " + describe_shape(*value.shape) + " has rank " + std::to_string(sizes.size()) + "; expected [N, C] or [N, C, H, W]");
   }
   return sizes;
 }
 
-void set_array_type(cml::FeatureType& type, const std::vector<std::int64_t>& shape) {
+// Rank-5 features leave out the batch axis ([C] or [C, H, W]); N-d ones keep every
+// axis (a scalar becomes [1]) and integer or boolean tensors become INT32 arrays.
+void set_array_type(cml::FeatureType& type, const std::vector<std::int64_t>& shape, bool nd, ElementType element = ElementType::float32) {
   auto& array = *type.mutable_multiarraytype();
-  array.set_datatype(cml::ArrayFeatureType::FLOAT32);
-  for (std::size_t i = 1; i < shape.size(); ++i) array.add_shape(shape[i]);
+  const bool integral = element != ElementType::float32 && element != ElementType::float16 && element != ElementType::float64 &&
+                        element != ElementType::undefined;
+  array.set_datatype(nd && integral ? cml::ArrayFeatureType::INT32 : cml::ArrayFeatureType::FLOAT32);
+  if (nd && shape.empty()) array.add_shape(1);
+  for (std::size_t i = nd ? 0 : 1; i < shape.size(); ++i) array.add_shape(shape[i]);
 }
 
 void set_image_type(cml::FeatureDescription& feature, const std::vector<std::int64_t>& shape, const ImageInputOptions& image) {
@@ -92,12 +99,18 @@ void add_preprocessing(pb::RepeatedPtrField<cml::NeuralNetworkPreprocessing>& st
   }
 }
 
-// Rank-5 shape hints on every layer whose blobs all have known shapes.
+// Shape hints (rank and sizes) on every layer whose blobs all have known shapes:
+// rank 5 in a rank-5 network, the exact rank (at least 1) in an N-d one.
 void add_tensor_hints(pb::RepeatedPtrField<cml::NeuralNetworkLayer>& layers, const NetworkState& state) {
   std::map<std::string, std::vector<std::int64_t>> by_blob;
   for (const auto& [value, blob] : state.blobs) {
     const auto it = state.shapes.find(value);
-    if (it != state.shapes.end()) by_blob[blob] = rank5_shape(it->second);
+    if (it == state.shapes.end()) continue;
+    if (!state.nd) {
+      by_blob[blob] = rank5_shape(it->second);
+    } else {
+      by_blob[blob] = it->second.empty() ? std::vector<std::int64_t>{1} : it->second;
+    }
   }
   const auto all_known = [&](const pb::RepeatedPtrField<std::string>& names) {
     return std::all_of(names.begin(), names.end(), [&](const std::string& n) { return by_blob.contains(n); });
@@ -106,12 +119,12 @@ void add_tensor_hints(pb::RepeatedPtrField<cml::NeuralNetworkLayer>& layers, con
     if (!all_known(layer.input()) || !all_known(layer.output())) continue;
     for (const auto& name : layer.input()) {
       auto& tensor = *layer.add_inputtensor();
-      tensor.set_rank(5);
+      tensor.set_rank(static_cast<std::uint32_t>(by_blob[name].size()));
       for (const auto d : by_blob[name]) tensor.add_dimvalue(d);
     }
     for (const auto& name : layer.output()) {
       auto& tensor = *layer.add_outputtensor();
-      tensor.set_rank(5);
+      tensor.set_rank(static_cast<std::uint32_t>(by_blob[name].size()));
       for (const auto d : by_blob[name]) tensor.add_dimvalue(d);
     }
   }
@@ -122,7 +135,12 @@ void build_layers(const ConversionPlan& plan, NetworkState& state) {
     const Rule& rule = *plan.chosen.at(node);
     LayerBuilder builder(state, plan.graph, *node);
     if (const auto* native = std::get_if<NativeAction>(&rule.action)) {
-      native->mapping->build(builder);
+      const auto build = state.nd ? native->mapping->build_nd : native->mapping->build;
+      if (build == nullptr) {
+        builder.fail(state.nd ? "has no N-d (iOS 13) mapping, and other nodes of this graph need one"
+                              : "has only an N-d (iOS 13) mapping, and other nodes of this graph have only rank-5 ones");
+      }
+      build(builder);
     } else {
       build_custom_layer(builder, std::get<CustomAction>(rule.action), rule.origin);
     }
@@ -133,7 +151,20 @@ void build_layers(const ConversionPlan& plan, NetworkState& state) {
 // so each output feature is a blob of its own name.
 void bind_outputs(const Graph& graph, NetworkState& state) {
   for (const Value* output : graph.outputs()) {
-    const auto it = state.blobs.find(output);
+    auto it = state.blobs.find(output);
+    if (const auto folded = state.folded.find(output); it == state.blobs.end() && folded != state.folded.end()) {
+      // An output known at export (a folded Shape): a constant layer writes it.
+      auto& constant = *state.layers->Add();
+      constant.set_name(output->name);
+      constant.add_output(output->name);
+      auto& params = *constant.mutable_loadconstantnd();
+      if (folded->second.dims.empty()) params.add_shape(1);
+      for (const auto d : folded->second.dims) params.add_shape(static_cast<std::uint64_t>(d));
+      set_float_weights(*params.mutable_data(), folded->second.to_floats());
+      state.used_layer_names.insert(output->name);
+      it = state.blobs.emplace(output, output->name).first;
+      continue;
+    }
     if (it == state.blobs.end()) {
       throw Error("graph output '" + output->name + "' is a constant or an input; Core ML outputs must be computed").in_file(graph.location.file);
     }
@@ -155,6 +186,8 @@ void bind_outputs(const Graph& graph, NetworkState& state) {
 }
 
 void check_declared_shape(const Value& output, const std::vector<std::int64_t>& inferred) {
+  // A scalar declared [] may be computed as [1]: Core ML has no rank-0 tensors.
+  if (output.shape && output.shape->empty() && inferred.size() <= 1 && (inferred.empty() || inferred[0] == 1)) return;
   if (!output.shape) return;
   bool matches = output.shape->size() == inferred.size();
   for (std::size_t i = 0; matches && i < inferred.size(); ++i) {
@@ -188,10 +221,7 @@ void set_spec_version(cml::Model& model, const ConvertOptions& options) {
   model.set_specificationversion(std::max(needed, target));
 }
 
-}  // namespace
-
-cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& options) {
-  require_supported(plan);
+cml::Model export_in_mode(const ConversionPlan& plan, const ConvertOptions& options, bool nd) {
   const Graph& graph = plan.graph;
   cml::Model model;
   auto& description = *model.mutable_description();
@@ -201,6 +231,16 @@ cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& option
                                    : model.mutable_neuralnetwork()->mutable_preprocessing();
   NetworkState state;
   state.layers = layers;
+  state.nd = nd;
+  if (nd) {
+    if (classifier) {
+      model.mutable_neuralnetworkclassifier()->set_arrayinputshapemapping(cml::EXACT_ARRAY_MAPPING);
+      model.mutable_neuralnetworkclassifier()->set_imageinputshapemapping(cml::RANK4_IMAGE_MAPPING);
+    } else {
+      model.mutable_neuralnetwork()->set_arrayinputshapemapping(cml::EXACT_ARRAY_MAPPING);
+      model.mutable_neuralnetwork()->set_imageinputshapemapping(cml::RANK4_IMAGE_MAPPING);
+    }
+  }
 
   if (options.image && std::none_of(graph.inputs().begin(), graph.inputs().end(), [&](const Value* v) { return v->name == options.image->input; })) {
     throw Error("--image-input '" + options.image->input + "' is not an input of the graph", Error::Kind::usage);
@@ -208,7 +248,7 @@ cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& option
   for (const Value* input : graph.inputs()) {
     // Old ONNX files also list initializers as inputs; they are constants, not features.
     if (input->constant) continue;
-    const auto shape = input_shape(*input);
+    const auto shape = input_shape(*input, nd);
     auto& feature = *description.add_input();
     feature.set_name(input->name);
     if (const auto it = options.input_descriptions.find(input->name); it != options.input_descriptions.end()) {
@@ -218,7 +258,7 @@ cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& option
       set_image_type(feature, shape, *options.image);
       add_preprocessing(*preprocessing, *options.image);
     } else {
-      set_array_type(*feature.mutable_type(), shape);
+      set_array_type(*feature.mutable_type(), shape, nd, input->type);
     }
     state.blobs[input] = input->name;
     state.shapes[input] = shape;
@@ -257,7 +297,7 @@ cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& option
       }
       feature.mutable_type()->mutable_dictionarytype()->mutable_stringkeytype();
     } else {
-      set_array_type(*feature.mutable_type(), shape);
+      set_array_type(*feature.mutable_type(), shape, nd);
     }
   }
   if (classifier) {
@@ -287,6 +327,48 @@ cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& option
   if (!source.producer.empty()) (*metadata.mutable_userdefined())["com.mlconv.source.producer"] = source.producer;
   set_spec_version(model, options);
   return model;
+}
+
+// Whether every built-in mapping the plan chose has a build function of the kind.
+bool every_mapping_has(const ConversionPlan& plan, bool nd) {
+  return std::all_of(plan.chosen.begin(), plan.chosen.end(), [&](const auto& entry) {
+    const auto* native = std::get_if<NativeAction>(&entry.second->action);
+    return native == nullptr || (nd ? native->mapping->build_nd : native->mapping->build) != nullptr;
+  });
+}
+
+// Whether the graph's inputs have the form a rank-5 network takes: float [N, C] or
+// [N, C, H, W] (their sizes may still be wrong, which the rank-5 message explains).
+bool inputs_fit_rank5(const Graph& graph) {
+  return std::all_of(graph.inputs().begin(), graph.inputs().end(), [](const Value* input) {
+    if (input->constant) return true;
+    const bool float_type = input->type == ElementType::float32 || input->type == ElementType::float64 || input->type == ElementType::float16;
+    return float_type && input->shape && (input->shape->size() == 2 || input->shape->size() == 4);
+  });
+}
+
+}  // namespace
+
+// Rank-5 layers when they can express the graph (every Core ML version reads them);
+// otherwise an exact-shape N-d network, which needs iOS 13. When both fail, the
+// rank-5 message is the one to show for a graph whose inputs fit rank 5.
+cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& options) {
+  require_supported(plan);
+  const bool classic = every_mapping_has(plan, false);
+  const bool nd = every_mapping_has(plan, true);
+  if (!nd) return export_in_mode(plan, options, false);
+  if (!classic) return export_in_mode(plan, options, true);
+  try {
+    return export_in_mode(plan, options, false);
+  } catch (const Error& classic_error) {
+    if (classic_error.kind() == Error::Kind::usage) throw;
+    try {
+      return export_in_mode(plan, options, true);
+    } catch (const Error&) {
+      if (inputs_fit_rank5(plan.graph)) throw classic_error;
+      throw;
+    }
+  }
 }
 
 std::string conversion_summary(const cml::Model& model, const ConversionPlan& plan) {

@@ -8,7 +8,10 @@ namespace mlconv::converter {
 
 const TensorData* LayerBuilder::constant(std::size_t index) const {
   const Value* value = node_.input(index);
-  return value != nullptr && value->constant ? &*value->constant : nullptr;
+  if (value == nullptr) return nullptr;
+  if (value->constant) return &*value->constant;
+  const auto it = state_.folded.find(value);
+  return it != state_.folded.end() ? &it->second : nullptr;
 }
 
 const TensorData& LayerBuilder::required_constant(std::size_t index, std::string_view role) const {
@@ -34,8 +37,62 @@ const std::vector<std::int64_t>& LayerBuilder::shape(std::size_t index) const {
   const Value* value = node_.input(index);
   if (value == nullptr) fail("input " + std::to_string(index) + " is required");
   const auto it = state_.shapes.find(value);
-  if (it == state_.shapes.end()) fail("the shape of input '" + value->name + "' is unknown");
-  return it->second;
+  if (it != state_.shapes.end()) return it->second;
+  if (value->constant) return value->constant->dims;
+  fail("the shape of input '" + value->name + "' is unknown");
+}
+
+std::vector<std::int64_t> LayerBuilder::constant_ints(std::size_t index, std::string_view role) const {
+  const TensorData& data = required_constant(index, role);
+  try {
+    return data.to_ints();
+  } catch (const Error& e) {
+    fail(std::string(role) + ": " + e.message());
+  }
+}
+
+std::string LayerBuilder::load_constant(const std::string& base, const TensorData& data, std::string output) {
+  std::vector<float> values;
+  try {
+    values = data.to_floats();
+  } catch (const Error& e) {
+    fail("constant '" + base + "': " + e.message());
+  }
+  if (values.empty()) fail("constant '" + base + "' is empty; Core ML tensors have at least one element");
+  if (data.dims.size() > 5) fail("constant '" + base + "' has rank " + std::to_string(data.dims.size()) + "; Core ML constants have rank 5 at most");
+  cml::NeuralNetworkLayer& layer = *state_.layers->Add();
+  layer.set_name(unique_layer_name(base));
+  layer.add_output(output);
+  auto& params = *layer.mutable_loadconstantnd();
+  // A scalar is a one-element rank-1 tensor: Core ML has no rank-0 blobs.
+  if (data.dims.empty()) params.add_shape(1);
+  for (const auto d : data.dims) params.add_shape(static_cast<std::uint64_t>(d));
+  set_float_weights(*params.mutable_data(), values);
+  return output;
+}
+
+std::string LayerBuilder::operand(std::size_t index) {
+  const Value* value = node_.input(index);
+  if (value == nullptr) fail("input " + std::to_string(index) + " is required");
+  if (const auto it = state_.blobs.find(value); it != state_.blobs.end()) return it->second;
+  const TensorData* data = constant(index);
+  if (data == nullptr) return blob(index);  // fails naming the value
+  const std::string name = load_constant(value->name, *data, unique_blob(value->name));
+  state_.blobs[value] = name;
+  state_.shapes[value] = data->dims;
+  return name;
+}
+
+std::string LayerBuilder::constant_blob(std::string_view suffix, const TensorData& data) {
+  return load_constant(node_.name + "/" + std::string(suffix), data, temp_blob(suffix));
+}
+
+void LayerBuilder::constant_output(std::size_t index, const TensorData& data) {
+  // No layer yet: consumers that need the values read them as a constant; operand()
+  // writes the loadConstantND when a layer reads it (bind_outputs for a graph output).
+  if (data.element_count() < 1) fail("output '" + node_.outputs.at(index)->name + "' would be empty");
+  state_.shapes[node_.outputs.at(index)] = data.dims;
+  state_.folded[node_.outputs.at(index)] = data;
 }
 
 std::string LayerBuilder::blob(std::size_t index) const {
@@ -117,7 +174,10 @@ std::string LayerBuilder::temp_blob(std::string_view suffix) {
 
 void LayerBuilder::set_output_shape(std::size_t index, std::vector<std::int64_t> shape) {
   const Value* value = node_.outputs.at(index);
-  if (shape.size() != 2 && shape.size() != 4) {
+  if (state_.nd && shape.size() > 5) {
+    fail("output '" + value->name + "' would have rank " + std::to_string(shape.size()) + "; Core ML tensors have rank 5 at most");
+  }
+  if (!state_.nd && shape.size() != 2 && shape.size() != 4) {
     std::string text;
     for (const auto d : shape) text += (text.empty() ? "" : ", ") + std::to_string(d);
     fail("output '" + value->name + "' would have shape [" + text +
@@ -138,14 +198,17 @@ void LayerBuilder::alias_output(std::size_t index, std::size_t input_index) {
 cml::NeuralNetworkLayer& LayerBuilder::add_layer(std::string_view suffix, const std::vector<std::string>& inputs,
                                                  const std::vector<std::string>& outputs) {
   cml::NeuralNetworkLayer& layer = *state_.layers->Add();
-  const std::string base = suffix.empty() ? node_.name : node_.name + "/" + std::string(suffix);
-  std::string name = base;
-  for (int n = 1; state_.used_layer_names.contains(name); ++n) name = base + "_" + std::to_string(n);
-  state_.used_layer_names.insert(name);
-  layer.set_name(name);
+  layer.set_name(unique_layer_name(suffix.empty() ? node_.name : node_.name + "/" + std::string(suffix)));
   for (const auto& input : inputs) layer.add_input(input);
   for (const auto& output : outputs) layer.add_output(output);
   return layer;
+}
+
+std::string LayerBuilder::unique_layer_name(const std::string& base) {
+  std::string name = base;
+  for (int n = 1; state_.used_layer_names.contains(name); ++n) name = base + "_" + std::to_string(n);
+  state_.used_layer_names.insert(name);
+  return name;
 }
 
 Error LayerBuilder::error(const std::string& message) const {

@@ -22,8 +22,12 @@ namespace cml = CoreML::Specification;
 // The network under construction, shared by all nodes.
 struct NetworkState {
   google::protobuf::RepeatedPtrField<cml::NeuralNetworkLayer>* layers = nullptr;
+  // An exact-shape N-d network (iOS 13): shapes keep the graph's rank, constants a
+  // layer reads become loadConstantND layers, and the N-d build functions run.
+  bool nd = false;
   std::map<const Value*, std::string> blobs;                  // value -> Core ML blob name
   std::map<const Value*, std::vector<std::int64_t>> shapes;   // value -> static graph shape
+  std::map<const Value*, TensorData> folded;                  // outputs computed at export (Shape, Size)
   std::set<std::string> used_blob_names;
   std::set<std::string> used_layer_names;
 };
@@ -41,10 +45,22 @@ class LayerBuilder {
   // The constant data of a required constant input, converted to float; fails naming `role`.
   [[nodiscard]] std::vector<float> constant_floats(std::size_t index, std::string_view role) const;
   [[nodiscard]] const TensorData& required_constant(std::size_t index, std::string_view role) const;
-  // The static shape of a (non-constant) input; fails when unknown.
+  // The static shape of an input (a constant's dims too); fails when unknown.
   [[nodiscard]] const std::vector<std::int64_t>& shape(std::size_t index) const;
   // The Core ML blob of a computed input; fails for a constant (callers fold those).
   [[nodiscard]] std::string blob(std::size_t index) const;
+  // N-d networks: the blob of input `index`, writing a loadConstantND layer (once per
+  // value) when it is a constant.
+  std::string operand(std::size_t index);
+  // The integer values of a required constant input (shapes, axes, indices).
+  [[nodiscard]] std::vector<std::int64_t> constant_ints(std::size_t index, std::string_view role) const;
+  [[nodiscard]] bool nd() const { return state_.nd; }
+  // N-d networks: a loadConstantND layer writing `data` (computed by the mapping, such
+  // as a mask) to a new blob "<node>/<suffix>".
+  std::string constant_blob(std::string_view suffix, const TensorData& data);
+  // Output `index` is the constant `data`, known at export (Shape, Size, ConstantOfShape):
+  // later nodes read it as a constant; a loadConstantND is written where a layer reads it.
+  void constant_output(std::size_t index, const TensorData& data);
 
   [[nodiscard]] std::int64_t attr_int(std::string_view name, std::int64_t fallback) const;
   [[nodiscard]] double attr_float(std::string_view name, double fallback) const;
@@ -56,7 +72,8 @@ class LayerBuilder {
   std::string output_blob(std::size_t index);
   // A fresh blob for a layer inside a multi-layer mapping: "<node>/<suffix>".
   std::string temp_blob(std::string_view suffix);
-  // Records output `index`'s shape; fails unless it is rank 2 or 4 (what rank-5 layers carry).
+  // Records output `index`'s shape; in a rank-5 network it must be rank 2 or 4 (what
+  // rank-5 layers carry), in an N-d network any rank up to 5 with sizes of at least 1.
   void set_output_shape(std::size_t index, std::vector<std::int64_t> shape);
   // Output `index` is input `input_index` (Identity, Dropout): no layer, same blob.
   void alias_output(std::size_t index, std::size_t input_index);
@@ -73,6 +90,9 @@ class LayerBuilder {
  private:
   [[nodiscard]] const Attribute* attribute(std::string_view name) const { return node_.find_attribute(name); }
   std::string unique_blob(const std::string& base);
+  std::string unique_layer_name(const std::string& base);
+  // A loadConstantND layer writing `data` to a new blob named after `base`.
+  std::string load_constant(const std::string& base, const TensorData& data, std::string output);
 
   NetworkState& state_;
   const Graph& graph_;

@@ -230,6 +230,15 @@ void build_transpose_layer(LayerBuilder& b) {
 }
 
 void build_passthrough(LayerBuilder& b) {
+  // Dropout with training_mode on drops at random: not an inference pass-through.
+  if (b.input_count() > 2 && b.has_input(2)) {
+    const TensorData* training = b.constant(2);
+    const TensorData* ratio = b.has_input(1) ? b.constant(1) : nullptr;
+    const bool dropping = ratio == nullptr || ratio->to_floats().at(0) != 0.0F;
+    if (dropping && (training == nullptr || training->to_floats().at(0) != 0.0F)) {
+      b.fail("training_mode is on (or computed): dropout at random has no Core ML form");
+    }
+  }
   // Dropout's optional mask output has no meaning at inference.
   for (std::size_t i = 1; i < b.node().outputs.size(); ++i) {
     if (!b.node().outputs[i]->consumers.empty() || b.graph().is_output(*b.node().outputs[i])) {

@@ -58,7 +58,7 @@ std::string RuleOrigin::describe() const {
 }
 
 std::string Rule::action_summary() const {
-  if (const auto* native = std::get_if<NativeAction>(&action)) return std::string(native->mapping->layer_summary);
+  if (const auto* native = std::get_if<NativeAction>(&action)) return std::string(native->mapping->summary());
   if (const auto* custom = std::get_if<CustomAction>(&action)) return "custom layer '" + custom->class_name + "'";
   const auto& composite = std::get<CompositeAction>(action);
   return "composite of " + std::to_string(composite.nodes.size()) + " node" + (composite.nodes.size() == 1 ? "" : "s");

@@ -25,6 +25,14 @@ std::string node(const std::string& op, const std::string& inputs, const std::st
   return R"({"name": "n", "op_type": ")" + op + R"(", "inputs": )" + inputs + R"(, "outputs": ["y"], "attributes": )" + attributes + "}";
 }
 
+// A deployment target below iOS 13 keeps the export to rank-5 layers, so what they
+// cannot express fails with their message instead of becoming an N-d network.
+converter::ConvertOptions rank5_only() {
+  converter::ConvertOptions options;
+  options.deployment_target = converter::spec_version_for_target("iOS12");
+  return options;
+}
+
 std::vector<float> floats(const cml::WeightParams& w) { return {w.floatvalue().begin(), w.floatvalue().end()}; }
 
 TEST_CASE("convert Gemm: B [K, N] is transposed to [N, K] and alpha, beta are folded") {
@@ -112,7 +120,7 @@ TEST_CASE("convert Clip: max(x, lo) as THRESHOLD and min(x, hi) as negate-thresh
 
 TEST_CASE("convert Softmax: channel axis only") {
   CHECK(layers_of(convert_json(graph("[1, 10]", "", node("Softmax", R"(["x"])"))))[0].has_softmax());
-  CHECK(error_of([] { (void)convert_json(graph("[1, 3, 4, 4]", "", node("Softmax", R"(["x"])"))); }) ==
+  CHECK(error_of([] { (void)convert_json(graph("[1, 3, 4, 4]", "", node("Softmax", R"(["x"])")), rank5_only()); }) ==
         "model.json:5: node 'n' (Softmax): softmax over axis 3 of a rank-4 input; rank-5 Core ML softmax runs over the "
         "channel axis (1) only");
 }
@@ -136,8 +144,11 @@ TEST_CASE("convert Add/Sub/Mul/Div: constants become alpha, bias or scale") {
   CHECK(floats(reversed[0].scale().bias()) == std::vector<float>{1, 2, 3});
   const auto full = one("Mul", tensor("c", "[3, 2, 2]", "[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]"));
   CHECK(full[0].scale().shapescale_size() == 3);
-  CHECK(error_of([&] { (void)one("Add", tensor("c", "[2, 1]", "[1, 2]")); })
+  CHECK(error_of([&] { (void)convert_json(graph("[1, 3, 2, 2]", tensor("c", "[2, 1]", "[1, 2]"), node("Add", R"(["x", "c"])")), rank5_only()); })
             .find("constant [2, 1] does not broadcast over [1, 3, 2, 2]") != std::string::npos);
+  // Without a deployment target the same graph becomes an N-d network.
+  const auto nd_add = one("Add", tensor("c", "[2, 1]", "[1, 2]"));
+  CHECK(nd_add[nd_add.size() - 1].has_addbroadcastable());
   const auto sub = one("Sub", "", R"(["x", "x"])");
   REQUIRE(sub.size() == 2);
   CHECK(sub[0].multiply().alpha() == -1.0F);
@@ -165,7 +176,7 @@ TEST_CASE("convert Concat, Flatten, Reshape, Transpose and pass-through ops") {
   CHECK(std::vector<std::uint64_t>(axis.begin(), axis.end()) == std::vector<std::uint64_t>{0, 2, 3, 1});
   const auto& out = transpose.description().output(0).type().multiarraytype().shape();
   CHECK(std::vector<std::int64_t>(out.begin(), out.end()) == std::vector<std::int64_t>{4, 5, 3});
-  CHECK(error_of([] { (void)convert_json(graph("[1, 3, 4, 5]", "", node("Transpose", R"(["x"])"))); })
+  CHECK(error_of([] { (void)convert_json(graph("[1, 3, 4, 5]", "", node("Transpose", R"(["x"])")), rank5_only()); })
             .find("moves the batch axis") != std::string::npos);
 
   // Identity between two layers disappears; as the graph output it becomes a copy layer.
@@ -255,7 +266,8 @@ TEST_CASE("convert LRN, InstanceNormalization and Pad") {
                                                         "pads": {"type": "ints", "value": [0, 0, 1, 1, 0, 0, 1, 1]}})", R"(["x"])", 2));
   CHECK(layers_of(reflect)[0].padding().has_reflection());
   CHECK(error_of([] {
-          (void)convert_json(single("Pad", R"({"name": "p", "type": "int64", "shape": [8], "data": [0, 1, 0, 0, 0, 0, 0, 0]})", "{}", R"(["x", "p"])"));
+          (void)convert_json(single("Pad", R"({"name": "p", "type": "int64", "shape": [8], "data": [0, 1, 0, 0, 0, 0, 0, 0]})", "{}", R"(["x", "p"])"),
+                             rank5_only());
         }) == "model.json:5: node 'n' (Pad): pads [0, 1, 0, 0, 0, 0, 0, 0] pad the batch or channel axis; Core ML's padding layer pads H and W only");
 }
 
