@@ -27,6 +27,18 @@ bool is_default_domain(std::string_view domain) { return domain.empty() || domai
 
 }  // namespace
 
+namespace {
+
+// The classic (rank-5) layers, and the N-d ones where a mapping writes others.
+std::string layers_written(const LayerMapping& mapping) {
+  if (mapping.build == nullptr) return "N-d: " + std::string(mapping.nd_summary.empty() ? mapping.layer_summary : mapping.nd_summary);
+  std::string out(mapping.layer_summary);
+  if (mapping.build_nd != nullptr && !mapping.nd_summary.empty()) out += "; N-d: " + std::string(mapping.nd_summary);
+  return out;
+}
+
+}  // namespace
+
 std::string onnx_op_coverage_markdown() {
   struct Row {
     std::string op;
@@ -44,7 +56,7 @@ std::string onnx_op_coverage_markdown() {
   std::vector<const LayerMapping*> other_domains;
   for (const LayerMapping& mapping : builtin_layer_mappings()) {
     if (is_default_domain(mapping.domain)) {
-      mapped.emplace(std::string(mapping.op_type), std::string(mapping.layer_summary));
+      mapped.emplace(std::string(mapping.op_type), layers_written(mapping));
     } else {
       other_domains.push_back(&mapping);
     }
@@ -69,6 +81,8 @@ std::string onnx_op_coverage_markdown() {
       << "`mlconv convert --check` lists what a given graph needs, and `--allow-custom` makes every uncovered op a\n"
       << "custom layer. Which ops also pass the ONNX backend node tests through `convert` and `run` is in\n"
       << "[conformance.md](conformance.md).\n\n"
+      << "Where the layers differ, \"N-d:\" names what an iOS 13 (N-d) model gets; an op with only N-d layers\n"
+      << "makes the model need iOS 13.\n\n"
       << "| ONNX op | latest version | converts | Core ML layers |\n"
       << "|---|---:|---|---|\n";
   for (const Row& row : onnx_ops) {
@@ -88,7 +102,7 @@ std::string onnx_op_coverage_markdown() {
   if (!other_domains.empty()) {
     out << "\nBuilt-in mappings of other domains:\n\n| op | domain | Core ML layers |\n|---|---|---|\n";
     for (const LayerMapping* mapping : other_domains) {
-      out << "| `" << mapping->op_type << "` | `" << mapping->domain << "` | " << mapping->layer_summary << " |\n";
+      out << "| `" << mapping->op_type << "` | `" << mapping->domain << "` | " << layers_written(*mapping) << " |\n";
     }
   }
   return out.str();
