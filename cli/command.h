@@ -26,7 +26,13 @@ using CommandRegistration = void (*)(CLI::App& app, const Io& io);
 // 0 success, 1 failure on input, 2 command-line usage error.
 int run(std::span<const std::string> args, std::span<const CommandRegistration> commands, const Io& io);
 
-// Configures the stderr logger: "mlconv: warning: ..." with colour only on a terminal and never under NO_COLOR.
-void configure_logging(int verbosity);
+// When warnings and errors on stderr are coloured (--color).
+enum class ColorChoice { automatic, always, never };
+
+// Configures the stderr logger: "mlconv: warning: ..." at the level the verbosity
+// chooses (-1 errors only, 0 warnings, 1 info, 2 and more debug). Colour comes
+// automatically only on a terminal and never while NO_COLOR is set to a non-empty
+// value; an explicit --color always wins over NO_COLOR, as no-color.org asks.
+void configure_logging(int verbosity, ColorChoice color = ColorChoice::automatic);
 
 }  // namespace mlconv::cli

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include <spdlog/spdlog.h>
+
 #include "cli/commands.h"
 #include "converter/convert.h"
 #include "spec/error.h"
@@ -100,6 +102,12 @@ converter::ConvertOptions options_from(const ConvertArguments& args) {
 void run_convert(const ConvertArguments& args, const Io& io) {
   const converter::ConvertOptions options = options_from(args);
   const converter::ConversionPlan plan = converter::plan_conversion(args.input, options);
+  spdlog::info("read {}: {} nodes covered by rules, {} unsupported op type(s); {} rule file(s)", args.input,
+               plan.chosen.size(), plan.unsupported.size(), args.rules.size());
+  if (spdlog::should_log(spdlog::level::debug)) {
+    std::istringstream report(converter::check_report(plan));
+    for (std::string line; std::getline(report, line);) spdlog::debug("{}", line);
+  }
   if (args.check) {
     io.out << converter::check_report(plan);
     io.out.flush();
@@ -119,9 +127,10 @@ void run_convert(const ConvertArguments& args, const Io& io) {
 void register_convert_command(CLI::App& app, const Io& io) {
   auto args = std::make_shared<ConvertArguments>();
   CLI::App* command = app.add_subcommand("convert", "Convert a JSON graph to a Core ML model, with custom layers from rules");
-  command->add_option("input", args->input, "The graph: .json (docs/graph-format.md) or .onnx")->required();
-  command->add_option("-o,--output", args->output, "The .mlmodel to write (atomically)");
-  command->add_option("--rules", args->rules, "Rules file (schemas/rules.schema.json); repeatable, earlier files win");
+  command->add_option("input", args->input, "The graph: .json (docs/graph-format.md) or .onnx")->required()->type_name("FILE");
+  command->add_option("-o,--output", args->output, "The .mlmodel to write (atomically)")->type_name("FILE");
+  command->add_option("--rules", args->rules, "Rules file (schemas/rules.schema.json); repeatable, earlier files win")
+      ->type_name("FILE");
   command->add_flag("--allow-custom", args->allow_custom, "Make every unsupported op a custom layer named after its op type");
   command->add_flag("--check", args->check, "Print which layer or rule covers each node; exit 1 if any is uncovered");
   command->add_option("--minimum-deployment-target", args->deployment_target, "Lowest OS the model must load on")
@@ -130,7 +139,8 @@ void register_convert_command(CLI::App& app, const Io& io) {
   command->add_option("--image-scale", args->image_scale, "Multiply image pixels by S first");
   command->add_option("--image-bias", args->image_bias, "Then add R,G,B (or one value for GRAYSCALE)");
   command->add_option("--color-space", args->color_space, "Image color space")->check(CLI::IsMember({"RGB", "BGR", "GRAYSCALE"}));
-  command->add_option("--class-labels", args->class_labels, "Make a classifier with these labels (one per line)");
+  command->add_option("--class-labels", args->class_labels, "Make a classifier with these labels (one per line)")
+      ->type_name("FILE");
   command->add_option("--author", args->author, "Metadata: author");
   command->add_option("--license", args->license, "Metadata: license");
   command->add_option("--short-description", args->short_description, "Metadata: short description");

@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/proto_printer.h"
+#include "cli/verbose.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
 
@@ -40,6 +41,7 @@ void warn_about_fields_json_cannot_show(const spec::LoadedModel& loaded) {
 
 void run_dump(const DumpOptions& options, const Io& io) {
   const spec::LoadedModel loaded = spec::load_model(options.model_path);
+  log_model_read(loaded);
   if (options.json) warn_about_fields_json_cannot_show(loaded);
   if (options.output_path.empty()) {
     // Straight to the stream: a --full dump of a large model can be many times its size.

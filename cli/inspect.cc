@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "cli/inspect_report.h"
 #include "cli/inspect_text.h"
+#include "cli/verbose.h"
 #include "spec/model_io.h"
 
 namespace mlconv::cli {
@@ -24,6 +25,7 @@ void run_inspect(const InspectArguments& args, const Io& io) {
   // Describing weights needs their sizes, not their values; statistics need the values.
   if (!args.weights) load.elide_weight_values_over = 1024;
   const spec::LoadedModel loaded = spec::load_model(args.model, load);
+  log_model_read(loaded);
   const nlohmann::ordered_json report = build_inspect_report(loaded, InspectOptions{.weight_statistics = args.weights});
   if (args.json) {
     io.out << report.dump(2) << "\n";
@@ -40,7 +42,7 @@ void register_inspect_command(CLI::App& app, const Io& io) {
   auto args = std::make_shared<InspectArguments>();
   CLI::App* command = app.add_subcommand("inspect", "Show what is in a Core ML model: interface, metadata, custom-layer "
                                                     "dependencies, layers and weights");
-  command->add_option("model", args->model, "The .mlmodel file")->required();
+  command->add_option("model", args->model, "The .mlmodel file")->required()->type_name("FILE");
   command->add_flag("--json", args->json, "Machine-readable output (schemas/inspect.schema.json); always lists every layer");
   command->add_flag("--layers", args->layers, "One line per layer: index, name, type, inputs -> outputs, key attributes");
   command->add_flag("--weights", args->weights, "Per weight blob: element type, count, min/max/mean, NaN/Inf counts");

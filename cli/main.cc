@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
       register_convert_command,
       register_run_command,
       register_scaffold_command,
+      register_completion_command,
+      register_manpage_command,
   };
   configure_logging(0);
   const std::vector<std::string> args(argv, argv + argc);

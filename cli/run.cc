@@ -17,6 +17,7 @@
 #include "cli/run_compare.h"
 #include "cli/run_inputs.h"
 #include "cli/run_outputs.h"
+#include "cli/verbose.h"
 #include "executor/io/npy.h"
 #include "executor/plugins/plugin_loader.h"
 #include "executor/predictor.h"
@@ -185,8 +186,9 @@ void run_model(RunArguments& args, const Io& io) {
 
   const Clock::time_point load_start = Clock::now();
   const spec::LoadedModel loaded = spec::load_model(args.model);
+  log_model_read(loaded);
   exec::KernelRegistry registry = exec::KernelRegistry::with_builtin_kernels();
-  exec::load_plugins(args.plugins, registry);
+  for (const std::string& plugin : exec::load_plugins(args.plugins, registry)) spdlog::info("loaded plugin {}", plugin);
   exec::PredictorOptions options;
   options.kernels = &registry;
   options.threads = args.threads;
@@ -200,6 +202,7 @@ void run_model(RunArguments& args, const Io& io) {
   }
   Latency latency;
   latency.load_ms = milliseconds_since(load_start);
+  spdlog::debug("model and plugins loaded and prepared in {:.1f} ms", latency.load_ms);
 
   // Everything that can be checked without running is checked first: a
   // failure leaves no file behind and does not wait for a slow model.
@@ -290,7 +293,7 @@ void register_run_command(CLI::App& app, const Io& io) {
   auto args = std::make_shared<RunArguments>();
   CLI::App* command = app.add_subcommand(
       "run", "Run a neural-network model on the CPU with the reference executor (custom layers through plugins)");
-  command->add_option("model", args->model, "The .mlmodel file")->required();
+  command->add_option("model", args->model, "The .mlmodel file")->required()->type_name("FILE");
   command->add_option("-i,--input", args->inputs.inputs, "NAME=FILE: an input from .npy, .json (nested arrays) or an image");
   command->add_flag("--random-inputs", args->inputs.random, "Fill inputs not given with --input with random values");
   command->add_option("--seed", args->inputs.seed, "Seed for --random-inputs and random layers")->capture_default_str();
@@ -298,17 +301,20 @@ void register_run_command(CLI::App& app, const Io& io) {
                                                  "inputs read by an embedding get whole indices below its size)");
   command->add_option("--input-shape", args->inputs.input_shapes,
                       "NAME=D1,D2,...: shape of a random input (flexible-shape models); WIDTH,HEIGHT for images");
-  command->add_option("--save-inputs", args->save_inputs, "DIR: write the inputs used (NAME.npy, and NAME.png for images)");
-  command->add_option("--plugin", args->plugins, "LIB.so: a custom-layer plugin (also: MLCONV_PLUGIN_PATH)");
+  command->add_option("--save-inputs", args->save_inputs, "DIR: write the inputs used (NAME.npy, and NAME.png for images)")
+      ->type_name("DIR");
+  command->add_option("--plugin", args->plugins, "LIB.so: a custom-layer plugin (also: MLCONV_PLUGIN_PATH)")->type_name("FILE");
   command->add_option("--output-dir", args->output_dir, "DIR: write NAME.npy per array output, NAME.json for labels and "
-                                                        "dictionaries, NAME.png + NAME.npy for images");
-  command->add_option("--json", args->json_file, "FILE: write outputs and timings as JSON");
+                                                        "dictionaries, NAME.png + NAME.npy for images")
+      ->type_name("DIR");
+  command->add_option("--json", args->json_file, "FILE: write outputs and timings as JSON")->type_name("FILE");
   command->add_option("--expect", args->expect, "NAME=FILE.npy: compare an output with a reference");
-  command->add_option("--expect-dir", args->expect_dir, "DIR: compare every output NAME with DIR/NAME.npy where present");
+  command->add_option("--expect-dir", args->expect_dir, "DIR: compare every output NAME with DIR/NAME.npy where present")
+      ->type_name("DIR");
   command->add_option("--atol", args->atol, "Absolute tolerance: X (default 1e-5) or NAME=X for one output");
   command->add_option("--rtol", args->rtol, "Relative tolerance: X (default 1e-5) or NAME=X for one output");
   command->add_option("--dump-layers", args->dump_layers, "all or NAME,...: write those layers' outputs as .npy");
-  command->add_option("--dump-dir", args->dump_dir, "DIR for --dump-layers")->capture_default_str();
+  command->add_option("--dump-dir", args->dump_dir, "DIR for --dump-layers")->capture_default_str()->type_name("DIR");
   command->add_option("--threads", args->threads, "Worker threads (default: every core)")->check(CLI::NonNegativeNumber);
   command->add_flag("--profile", args->profile, "Print time per layer type");
   command->add_option("--repeat", args->repeat, "Run N more times after the first and report latency (min, median)");

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/verbose.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
 #include "spec/validation/bindings.h"
@@ -84,6 +85,7 @@ void run_scaffold(const ScaffoldArguments& args, const Io& io) {
   spec::LoadOptions load;
   load.elide_weight_values_over = 1024;  // blob sizes are enough
   const spec::LoadedModel loaded = spec::load_model(args.model, load);
+  log_model_read(loaded);
   std::optional<validation::Bindings> user;
   if (!args.with_bindings.empty()) user = validation::load_bindings(args.with_bindings);
   const std::vector<scaffold::ClassToWrite> classes = classes_to_write(loaded.model, args.model, user);
@@ -133,12 +135,16 @@ void register_scaffold_command(CLI::App& app, const Io& io) {
   auto args = std::make_shared<ScaffoldArguments>();
   CLI::App* command = app.add_subcommand(
       "scaffold", "Write starting points for a model's custom layers: Swift classes, a C++ plugin, a bindings file");
-  command->add_option("model", args->model, "The .mlmodel file")->required();
-  command->add_option("--swift", args->swift_dir, "Write one MLCustomLayer Swift class per custom class into DIR");
-  command->add_option("--cpp", args->cpp_dir, "Write a C++ plugin for `mlconv run` and its CMakeLists.txt into DIR");
-  command->add_option("--bindings", args->bindings_out, "Write a bindings file derived from the model to FILE");
+  command->add_option("model", args->model, "The .mlmodel file")->required()->type_name("FILE");
+  command->add_option("--swift", args->swift_dir, "Write one MLCustomLayer Swift class per custom class into DIR")
+      ->type_name("DIR");
+  command->add_option("--cpp", args->cpp_dir, "Write a C++ plugin for `mlconv run` and its CMakeLists.txt into DIR")
+      ->type_name("DIR");
+  command->add_option("--bindings", args->bindings_out, "Write a bindings file derived from the model to FILE")
+      ->type_name("FILE");
   command->add_option("--with-bindings", args->with_bindings,
-                      "Take parameters, weights and output shape rules from this bindings file where it has the class");
+                      "Take parameters, weights and output shape rules from this bindings file where it has the class")
+      ->type_name("FILE");
   command->add_flag("--gpu", args->gpu, "Add an encode(commandBuffer:inputs:outputs:) stub to the Swift classes");
   command->add_flag("--force", args->force, "Replace files that exist");
   command->footer(

@@ -16,6 +16,7 @@
 #include "cli/validate_report.h"
 #include "cli/validate_swift.h"
 #include "cli/validate_tests.h"
+#include "cli/verbose.h"
 #include "executor/plugins/plugin_loader.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
@@ -104,6 +105,7 @@ void run_validate(const ValidateArguments& args, const Io& io) {
   // The structural checks need weight sizes, never values; plugins and test runs read the values.
   if (!plugins && args.tests.empty()) load.elide_weight_values_over = 1024;
   const spec::LoadedModel loaded = spec::load_model(args.model, load);
+  log_model_read(loaded);
   // Every input file is read before the first line is printed: a broken one is a usage failure, not a finding.
   std::optional<validation::Bindings> bindings;
   if (!args.bindings.empty()) bindings = validation::load_bindings(args.bindings);
@@ -178,7 +180,7 @@ void register_validate_command(CLI::App& app, const Io& io) {
   auto args = std::make_shared<ValidateArguments>();
   CLI::App* command = app.add_subcommand(
       "validate", "Check the structure of a Core ML model: interface, graph wiring, layers, weights, spec version");
-  command->add_option("model", args->model, "The .mlmodel file")->required();
+  command->add_option("model", args->model, "The .mlmodel file")->required()->type_name("FILE");
   command->add_option("--format", args->format,
                       "Output format: text (one finding per line), json, junit (XML for CI dashboards) or github "
                       "(workflow annotations)")
@@ -186,18 +188,22 @@ void register_validate_command(CLI::App& app, const Io& io) {
       ->capture_default_str();
   command->add_flag("--strict", args->strict, "Exit with 1 on warnings too");
   command->add_option("--bindings", args->bindings,
-                      "Check the custom layers against a bindings file (schemas/bindings.schema.json)");
+                      "Check the custom layers against a bindings file (schemas/bindings.schema.json)")
+      ->type_name("FILE");
   command->add_option("--plugin", args->plugins,
                       "Check that these custom layer plugins (files or directories; repeatable; MLCONV_PLUGIN_PATH "
                       "adds more) implement every custom class and accept its layers and input shapes")
+      ->type_name("FILE")
       ->allow_extra_args(false);  // one file per --plugin, so the model after it stays the model
   command->add_option("--tests", args->tests,
                       "Run the model with the plugins on each case DIR/<case>/inputs/*.npy and compare with "
-                      "DIR/<case>/outputs/*.npy");
+                      "DIR/<case>/outputs/*.npy")
+      ->type_name("DIR");
   command->add_option("--atol", args->atol, "Absolute tolerance of --tests")->capture_default_str()->check(CLI::NonNegativeNumber);
   command->add_option("--rtol", args->rtol, "Relative tolerance of --tests")->capture_default_str()->check(CLI::NonNegativeNumber);
   command->add_option("--swift", args->swift,
-                      "Check the custom layers against the MLCustomLayer classes in the *.swift files under DIR");
+                      "Check the custom layers against the MLCustomLayer classes in the *.swift files under DIR")
+      ->type_name("DIR");
   command->footer(
       "Exit codes: 0 no errors, 1 errors (or warnings with --strict) or an unreadable model, 2 usage.\n"
       "Codes (Exxx errors, Wxxx warnings) are listed in docs/validate.md.\n"
