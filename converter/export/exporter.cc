@@ -202,7 +202,7 @@ void check_declared_shape(const Value& output, const std::vector<std::int64_t>& 
   }
 }
 
-void set_spec_version(cml::Model& model, const ConvertOptions& options) {
+void set_spec_version(cml::Model& model, const ConvertOptions& options, const std::string& file) {
   const int needed = spec::minimum_spec_version(model);
   if (!options.deployment_target) {
     model.set_specificationversion(needed);
@@ -216,7 +216,8 @@ void set_spec_version(cml::Model& model, const ConvertOptions& options) {
       why += "\n  " + requirement.where + ": " + requirement.feature + " need " + std::string(spec::os_for_spec_version(requirement.version));
     }
     throw Error("the model needs specificationVersion " + std::to_string(needed) + " (" + std::string(spec::os_for_spec_version(needed)) +
-                "), above the deployment target " + std::string(spec::os_for_spec_version(target)) + ":" + why);
+                "), above the deployment target " + std::string(spec::os_for_spec_version(target)) + ":" + why)
+        .in_file(file);
   }
   model.set_specificationversion(std::max(needed, target));
 }
@@ -325,7 +326,7 @@ cml::Model export_in_mode(const ConversionPlan& plan, const ConvertOptions& opti
                                                                    : options.short_description);
   for (const auto& [key, value] : source.user_defined) (*metadata.mutable_userdefined())[key] = value;
   if (!source.producer.empty()) (*metadata.mutable_userdefined())["com.mlconv.source.producer"] = source.producer;
-  set_spec_version(model, options);
+  set_spec_version(model, options, graph.location.file);
   return model;
 }
 

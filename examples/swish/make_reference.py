@@ -9,6 +9,7 @@ graph's own weights, independently of mlconv: the image's pixels 0..255 as [3, 2
 dense layer and softmax. The result goes to testcases/floortje/outputs/probs.npy, which
 `mlconv validate --tests testcases` and `mlconv run --expect` compare against.
 Run from examples/swish: /usr/bin/python3 make_reference.py"""
+import os
 import struct
 import zlib
 
@@ -77,3 +78,12 @@ probs = np.exp(logits - logits.max())
 probs /= probs.sum()
 np.save("testcases/floortje/outputs/probs.npy", probs.astype(np.float32))
 print("probs", np.array2string(probs, precision=6))
+
+# layertests/ramp: the Swish class alone (the binding's testVectors), with the converted
+# layer's beta = 0.01, on a rank-5 blob [1, 1, 3, 2, 2].
+x = np.linspace(-40.0, 40.0, 12).astype(np.float32)
+os.makedirs("layertests/ramp/inputs", exist_ok=True)
+os.makedirs("layertests/ramp/outputs", exist_ok=True)
+np.save("layertests/ramp/inputs/x.npy", x.reshape(1, 1, 3, 2, 2))
+y = x.astype(np.float64) / (1 + np.exp(-beta * x.astype(np.float64)))
+np.save("layertests/ramp/outputs/y.npy", y.astype(np.float32).reshape(1, 1, 3, 2, 2))

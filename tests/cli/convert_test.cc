@@ -168,7 +168,8 @@ TEST_CASE("convert CLI: a deployment target below what the layers need fails nam
                                         (examples / "swish" / "rules.json").string(), "--minimum-deployment-target", "iOS11"});
   CHECK(result.exit_code == 1);
   CHECK(result.err ==
-        "mlconv: error: the model needs specificationVersion 2 (iOS 11.2), above the deployment target iOS 11:\n"
+        "mlconv: error: " + (examples / "swish" / "model.json").string() +
+            ": the model needs specificationVersion 2 (iOS 11.2), above the deployment target iOS 11:\n"
         "  layer 'swish1' (custom): custom layers need iOS 11.2\n");
   CHECK_FALSE(std::filesystem::exists(out));
   const CommandResult raised = convert({(examples / "swish" / "model.json").string(), "-o", out.string(), "--rules",
