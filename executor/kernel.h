@@ -17,6 +17,7 @@ namespace mlconv::exec {
 
 using Layer = CoreML::Specification::NeuralNetworkLayer;
 
+class ActivationFunction;
 class Environment;
 class KernelRegistry;
 class Network;
@@ -43,6 +44,8 @@ struct RunContext {
   std::uint64_t seed = 0;         // random layers with seed -1 draw from this
   std::uint64_t max_loop_iterations = 1'000'000;
   LoopSignal loop_signal = LoopSignal::none;
+  // When set, raised to the bytes of all live blobs after each layer (liveness-based peak).
+  std::uint64_t* peak_live_bytes = nullptr;
 };
 
 class Kernel {
@@ -52,6 +55,15 @@ class Kernel {
   // (Tensor::resize/assign). Inputs never alias outputs. Errors are thrown as
   // mlconv::Error; the runner adds the layer's name and type.
   virtual void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) = 0;
+
+  // The network offers the activation of the next layer when that layer alone
+  // reads this kernel's one output. A kernel that takes it (returns true)
+  // applies it to each block of its output while the block is still in cache,
+  // and the activation layer is skipped. nullptr takes the activation back.
+  virtual bool fuse_activation(const ActivationFunction* activation) {
+    (void)activation;
+    return false;
+  }
 };
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const Layer& layer, const BuildContext& ctx);
