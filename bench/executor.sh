@@ -5,7 +5,9 @@
 # check that both ran the same computation.
 #   nets: the article's (3x256x256 conv 3x3 -> Swish -> global pool -> dense 10 -> softmax),
 #         a MobileNetV1-style stack at 224x224, a ResNet-style 3x3 stack at 56x56 (64-128 ch).
-# Exits 1 when a ratio exceeds the target, 2 when the benchmark cannot run.
+# Memory: mlconv's peak RSS above the process's RSS before loading the model,
+# against weights + 2x the largest set of blobs alive at once (from `run --json`).
+# Exits 1 when a ratio or the memory limit is exceeded, 2 when the benchmark cannot run.
 #
 # Environment (optional): MLCONV_BENCH_BUILD (default <repo>/build-bench, Release),
 # MLCONV_BENCH_DATA (default /tmp/mlconv-bench), MLCONV_BENCH_REPEAT (timed runs, default 20),
@@ -57,6 +59,7 @@ echo "== generating networks in $data"
 
 # The Debian OpenBLAS fallback note in docs/performance.md does not apply: the executor uses Eigen.
 status=0
+echo "== load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) CPUs)"
 printf '%-14s %7s %12s %12s %7s %12s\n' net threads "mlconv ms" "ORT ms" ratio "max |diff|"
 for net in article mobilenet_v1 resnet_56x56; do
   for threads in 1 2; do
@@ -80,4 +83,30 @@ PY
     [[ $line == *FAIL ]] && status=1
   done
 done
+
+echo
+printf '%-14s %7s %10s %10s %10s %10s %10s %10s\n' net threads "weights" "live max" "limit" "RSS start" "RSS peak" "RSS used"
+for net in article mobilenet_v1 resnet_56x56; do
+  for threads in 1 2; do
+    line=$(/usr/bin/python3 - "$data/$net.t$threads.json" "$data/$net.onnx" <<'PY'
+import json, sys
+import onnx
+from onnx import numpy_helper
+memory = json.load(open(sys.argv[1]))["memory"]
+weights = sum(numpy_helper.to_array(t).nbytes for t in onnx.load(sys.argv[2]).graph.initializer)
+mib = 1 << 20
+live = memory["peak_live_blob_bytes"]
+limit = weights + 2 * live
+start = memory["rss_before_load_kib"] * 1024
+peak = memory["peak_rss_kib"] * 1024
+used = peak - start
+print(f"{weights / mib:8.1f}MB {live / mib:8.1f}MB {limit / mib:8.1f}MB {start / mib:8.1f}MB {peak / mib:8.1f}MB "
+      f"{used / mib:8.1f}MB {'FAIL' if used > limit else 'ok'}")
+PY
+)
+    printf '%-14s %7s %s\n' "$net" "$threads" "$line"
+    [[ $line == *FAIL ]] && status=1
+  done
+done
+echo "(limit = weights + 2 x live max; RSS used = RSS peak - RSS start, the process before it loads the model)"
 exit $status

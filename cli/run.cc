@@ -12,6 +12,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 
 #include "cli/commands.h"
 #include "cli/run_compare.h"
@@ -178,12 +179,20 @@ class LayerDumper {
   std::vector<fs::path> written_;
 };
 
+// The process's peak resident set so far, in KiB (Linux's ru_maxrss unit).
+long peak_rss_kib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss;
+}
+
 void run_model(RunArguments& args, const Io& io) {
   parse_value_range(args.val_range, args.inputs);
   Tolerances tolerances;
   parse_tolerances(args.atol, args.rtol, tolerances);
   if (args.repeat < 0) throw Error("--repeat expects a count >= 0", Error::Kind::usage);
 
+  const long rss_before_load_kib = peak_rss_kib();
   const Clock::time_point load_start = Clock::now();
   const spec::LoadedModel loaded = spec::load_model(args.model);
   log_model_read(loaded);
@@ -266,7 +275,13 @@ void run_model(RunArguments& args, const Io& io) {
   if (args.profile) profile.print(1 + args.repeat, io.out);
   if (dumper) dumper->finish(io.out);
   if (!args.output_dir.empty()) write_output_dir(outputs, args.output_dir);
-  if (!args.json_file.empty()) spec::write_file_atomically(args.json_file, outputs_json(outputs, latency).dump(1) + "\n");
+  if (!args.json_file.empty()) {
+    nlohmann::ordered_json report = outputs_json(outputs, latency);
+    report["memory"] = {{"peak_rss_kib", peak_rss_kib()},
+                        {"rss_before_load_kib", rss_before_load_kib},
+                        {"peak_live_blob_bytes", predictor->peak_live_activation_bytes()}};
+    spec::write_file_atomically(args.json_file, report.dump(1) + "\n");
+  }
 
   std::vector<Comparison> comparisons;
   for (std::size_t i = 0; i < references.size(); ++i) {

@@ -19,6 +19,7 @@ namespace mlconv::exec {
 
 using Layer = CoreML::Specification::NeuralNetworkLayer;
 
+class ActivationFunction;
 class Environment;
 class KernelRegistry;
 class Network;
@@ -45,6 +46,8 @@ struct RunContext {
   std::uint64_t seed = 0;         // random layers with seed -1 draw from this
   std::uint64_t max_loop_iterations = 1'000'000;
   LoopSignal loop_signal = LoopSignal::none;
+  // When set, raised to the bytes of all live blobs after each layer (liveness-based peak).
+  std::uint64_t* peak_live_bytes = nullptr;
 };
 
 class Kernel {
@@ -59,6 +62,15 @@ class Kernel {
   // inference); nullopt when it cannot. Throws mlconv::Error when it refuses them.
   virtual std::optional<std::vector<Shape>> output_shapes(std::span<const Shape> /*input_shapes*/) {
     return std::nullopt;
+  }
+
+  // The network offers the activation of the next layer when that layer alone
+  // reads this kernel's one output. A kernel that takes it (returns true)
+  // applies it to each block of its output while the block is still in cache,
+  // and the activation layer is skipped. nullptr takes the activation back.
+  virtual bool fuse_activation(const ActivationFunction* activation) {
+    (void)activation;
+    return false;
   }
 };
 

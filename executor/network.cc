@@ -1,8 +1,10 @@
 #include "executor/network.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "executor/kernel_registry.h"
+#include "executor/kernels/activation_function.h"
 #include "spec/error.h"
 #include "spec/model_parts.h"
 #include "spec/names.h"
@@ -47,6 +49,12 @@ std::vector<std::string> Environment::names() const {
   for (const auto& [name, tensor] : blobs_) names.push_back(name);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::uint64_t Environment::live_bytes() const {
+  std::uint64_t bytes = 0;
+  for (const auto& [name, tensor] : blobs_) bytes += static_cast<std::uint64_t>(tensor.size()) * sizeof(float);
+  return bytes;
 }
 
 std::set<std::string> blobs_read_by(const Layer& layer) {
@@ -98,6 +106,45 @@ Network::Network(const Layers& layers, const BuildContext& ctx, std::string wher
     if (!keep.contains(name)) steps_[index].release_after.push_back(name);
   }
   for (Step& step : steps_) std::sort(step.release_after.begin(), step.release_after.end());
+  fuse_activations(keep);
+}
+
+// Folding hides the blob between the two layers, so it must be one nothing else
+// can see: read by the activation only (here or in any sub-network), not kept,
+// or overwritten by the activation itself.
+void Network::fuse_activations(const std::set<std::string>& keep) {
+  std::unordered_map<std::string, int> readers;
+  for (const Step& step : steps_)
+    for (const std::string& name : blobs_read_by(*step.layer)) ++readers[name];
+  for (std::size_t i = 0; i + 1 < steps_.size(); ++i) {
+    const Layer& producer = *steps_[i].layer;
+    const Layer& consumer = *steps_[i + 1].layer;
+    if (producer.output_size() != 1 || consumer.input_size() != 1 || consumer.output_size() != 1) continue;
+    const std::string& between = producer.output(0);
+    if (consumer.input(0) != between) continue;
+    // An in-place activation (output named like its input) replaces the blob: later readers
+    // and the model's outputs see the activated values either way.
+    const bool in_place = consumer.output(0) == between;
+    if (!in_place && (keep.contains(between) || readers[between] != 1)) continue;
+    const std::optional<ActivationFunction> activation = ActivationFunction::of(consumer);
+    if (!activation || !steps_[i].kernel->fuse_activation(&*activation)) continue;
+    steps_[i].runs_next = true;
+    ++i;  // the activation's own output is not offered on: one activation per producer
+  }
+}
+
+void Network::set_observer(LayerObserver observer) {
+  observer_ = std::move(observer);
+  if (!observer_) return;
+  for (Step& step : steps_) {
+    if (!step.runs_next) continue;
+    step.kernel->fuse_activation(nullptr);
+    step.runs_next = false;
+  }
+}
+
+std::size_t Network::fused_count() const {
+  return static_cast<std::size_t>(std::count_if(steps_.begin(), steps_.end(), [](const Step& s) { return s.runs_next; }));
 }
 
 void Network::run(RunContext& ctx) const {
@@ -105,8 +152,11 @@ void Network::run(RunContext& ctx) const {
   std::vector<const Tensor*> inputs;
   std::vector<Tensor> results;
   std::vector<Tensor*> outputs;
-  for (const Step& step : steps_) {
+  for (std::size_t index = 0; index < steps_.size(); ++index) {
+    const Step& step = steps_[index];
     const Layer& layer = *step.layer;
+    // A fused pair reads the first layer's inputs and writes the activation's outputs.
+    const Layer& writer = step.runs_next ? *steps_[index + 1].layer : layer;
     try {
       inputs.clear();
       for (const std::string& name : layer.input()) {
@@ -122,7 +172,8 @@ void Network::run(RunContext& ctx) const {
       const auto start = std::chrono::steady_clock::now();
       step.kernel->run(inputs, outputs, ctx);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      for (int i = 0; i < layer.output_size(); ++i) blobs.put(layer.output(i), std::move(results[static_cast<std::size_t>(i)]));
+      for (int i = 0; i < layer.output_size(); ++i) blobs.put(writer.output(i), std::move(results[static_cast<std::size_t>(i)]));
+      if (ctx.peak_live_bytes != nullptr) *ctx.peak_live_bytes = std::max(*ctx.peak_live_bytes, blobs.live_bytes());
       if (observer_) observer_(layer, blobs, seconds);
     } catch (Error& error) {
       throw error.within(step.where);
@@ -130,6 +181,10 @@ void Network::run(RunContext& ctx) const {
       throw Error("out of memory").within(step.where);
     }
     for (const std::string& name : step.release_after) blobs.release(name);
+    if (step.runs_next) {
+      ++index;
+      for (const std::string& name : steps_[index].release_after) blobs.release(name);
+    }
     if (ctx.loop_signal != LoopSignal::none) return;
   }
 }

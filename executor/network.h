@@ -26,6 +26,8 @@ class Environment {
   void release(const std::string& name);
   [[nodiscard]] Tensor take_spare();
   [[nodiscard]] std::vector<std::string> names() const;
+  // Bytes held by the blobs (not the spares): the live activation set.
+  [[nodiscard]] std::uint64_t live_bytes() const;
 
  private:
   std::unordered_map<std::string, Tensor> blobs_;
@@ -43,14 +45,20 @@ class Network {
   // level, "layer 'loop1' (loop), bodyNetwork" for a body). `keep` names blobs
   // that must survive the run (the model's outputs); other blobs are freed
   // after their last reader, except in nested bodies, which free nothing.
+  // At the top level (free_dead_blobs), an activation whose input only it reads,
+  // and which is no kept blob, is folded into the layer before it when that
+  // layer's kernel takes it (Kernel::fuse_activation).
   Network(const Layers& layers, const BuildContext& ctx, std::string where, std::set<std::string> keep,
           bool free_dead_blobs);
 
   // Runs every layer in order on `ctx.blobs`; stops early when a loopBreak/loopContinue fires.
   void run(RunContext& ctx) const;
 
-  void set_observer(LayerObserver observer) { observer_ = std::move(observer); }
+  // An observer sees every layer's outputs, so setting one undoes all fusion.
+  void set_observer(LayerObserver observer);
   [[nodiscard]] std::size_t layer_count() const { return steps_.size(); }
+  // How many activation layers run folded into the layer before them.
+  [[nodiscard]] std::size_t fused_count() const;
 
  private:
   struct Step {
@@ -58,7 +66,9 @@ class Network {
     std::string where;
     std::unique_ptr<Kernel> kernel;
     std::vector<std::string> release_after;  // blobs whose last reader this is
+    bool runs_next = false;  // the next step's activation is fused into this kernel: write its outputs, skip it
   };
+  void fuse_activations(const std::set<std::string>& keep);
   std::vector<Step> steps_;
   LayerObserver observer_;
 };

@@ -1,6 +1,7 @@
 #include "executor/parallel.h"
 
 #include <algorithm>
+#include <chrono>
 #include <utility>
 
 namespace mlconv::exec {
@@ -15,6 +16,29 @@ struct ParallelBodyScope {
   ParallelBodyScope() { inside_parallel_body = true; }
   ~ParallelBodyScope() { inside_parallel_body = previous; }
 };
+
+// How long a thread polls before it blocks: longer than the gap between two
+// layers' loops, short enough not to hold a CPU that other processes want.
+constexpr auto kPollFor = std::chrono::microseconds(200);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `done` until it holds or kPollFor has passed; returns whether it holds.
+template <typename Done>
+bool poll(Done&& done) {
+  const auto deadline = std::chrono::steady_clock::now() + kPollFor;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
 }  // namespace
 
 ThreadPool::ThreadPool(int threads) {
@@ -26,6 +50,7 @@ ThreadPool::~ThreadPool() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    posted_.fetch_add(1, std::memory_order_release);  // ends any poll at once
   }
   wake_.notify_all();
   for (std::thread& worker : workers_) worker.join();
@@ -49,16 +74,20 @@ bool ThreadPool::run_one_chunk() {
   }
   lock.lock();
   if (failure && !failure_) failure_ = failure;
-  if (--unfinished_ == 0) done_.notify_all();
+  pending_.store(--unfinished_, std::memory_order_release);
+  if (unfinished_ == 0) done_.notify_all();
   return true;
 }
 
 void ThreadPool::work() {
   std::uint64_t seen = 0;
   for (;;) {
+    poll([&] { return posted_.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock lock(mutex_);
+      ++sleeping_;
       wake_.wait(lock, [&] { return stopping_ || (generation_ != seen && body_ != nullptr && next_ < count_); });
+      --sleeping_;
       if (stopping_) return;
       seen = generation_;
     }
@@ -78,6 +107,7 @@ void ThreadPool::parallel_for(std::int64_t count, std::int64_t min_chunk,
   }
   // A few chunks per thread balance uneven work without much queueing.
   const std::int64_t chunk = std::max(min_chunk, (count + threads * 4 - 1) / (threads * 4));
+  bool anyone_asleep = false;
   {
     std::lock_guard lock(mutex_);
     body_ = &body;
@@ -85,12 +115,15 @@ void ThreadPool::parallel_for(std::int64_t count, std::int64_t min_chunk,
     chunk_ = chunk;
     next_ = 0;
     unfinished_ = (count + chunk - 1) / chunk;
+    pending_.store(unfinished_, std::memory_order_relaxed);
     failure_ = nullptr;
-    ++generation_;
+    posted_.store(++generation_, std::memory_order_release);
+    anyone_asleep = sleeping_ > 0;
   }
-  wake_.notify_all();
+  if (anyone_asleep) wake_.notify_all();
   while (run_one_chunk()) {
   }
+  poll([&] { return pending_.load(std::memory_order_acquire) == 0; });
   std::unique_lock lock(mutex_);
   done_.wait(lock, [&] { return unfinished_ == 0; });
   body_ = nullptr;

@@ -1,9 +1,13 @@
 // A fixed pool of worker threads for data-parallel loops. Kernels split their
 // outermost independent loop (output channels, rows of a GEMM, batch items)
 // with parallel_for; the calling thread takes a share, so a pool of 1 runs
-// everything inline with no synchronisation.
+// everything inline with no synchronisation. Between jobs, workers poll for
+// the next one for a short while before they sleep: a network runs dozens of
+// short parallel loops back to back, and waking a sleeping thread costs a
+// futex call and tens of microseconds each time.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -39,6 +43,10 @@ class ThreadPool {
   std::condition_variable wake_;
   std::condition_variable done_;
   bool stopping_ = false;
+  int sleeping_ = 0;  // workers waiting on wake_; guarded by mutex_
+  // generation_ and unfinished_, readable without the mutex while polling.
+  std::atomic<std::uint64_t> posted_{0};
+  std::atomic<std::int64_t> pending_{0};
   // The job in progress; guarded by mutex_.
   const std::function<void(std::int64_t, std::int64_t)>* body_ = nullptr;
   std::int64_t count_ = 0;

@@ -429,6 +429,7 @@ FeatureMap Predictor::predict(const FeatureMap& inputs) {
   ctx.pool = &pool_;
   ctx.seed = options_.seed;
   ctx.max_loop_iterations = options_.max_loop_iterations;
+  ctx.peak_live_bytes = &peak_live_bytes_;
   root_->run(features, ctx);
   FeatureMap outputs;
   for (const auto& output : model_.description().output()) {

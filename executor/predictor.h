@@ -39,6 +39,9 @@ class Predictor {
   // Called after every layer of every top-level network (not inside loop bodies).
   void set_layer_observer(const LayerObserver& observer);
 
+  // The most bytes of blobs alive at once after any layer, over every predict() so far.
+  [[nodiscard]] std::uint64_t peak_live_activation_bytes() const { return peak_live_bytes_; }
+
   class Stage;
 
  private:
@@ -46,6 +49,7 @@ class Predictor {
   ThreadPool pool_;
   PredictorOptions options_;
   std::unique_ptr<Stage> root_;
+  std::uint64_t peak_live_bytes_ = 0;
 };
 
 // The accepted shape of an array input, checked against a given one; throws

@@ -3,10 +3,13 @@
 // gelu in its three modes, and erf. All are elementwise and keep the shape.
 #include <cmath>
 #include <numbers>
+#include <optional>
 
 #include "executor/kernel_registry.h"
+#include "executor/kernels/activation_function.h"
 #include "executor/kernels/elementwise.h"
 #include "executor/layer_weights.h"
+#include "executor/simd/vector_math.h"
 #include "spec/error.h"
 
 namespace mlconv::exec {
@@ -18,9 +21,6 @@ using CoreML::Specification::GeluLayerParams;
 
 // log(1 + e^x) without overflow for large x or lost precision for very negative x.
 inline float softplus(float x) { return std::max(x, 0.0F) + std::log1p(std::exp(-std::fabs(x))); }
-
-// exp(-x) may overflow to inf for very negative x; 1 / (1 + inf) is then exactly 0.
-inline float sigmoid(float x) { return 1.0F / (1.0F + std::exp(-x)); }
 
 // A per-channel activation: alpha (and beta) hold 1 value or one per channel of axis -3.
 class PerChannelActivation final : public Kernel {
@@ -65,50 +65,38 @@ class PerChannelActivation final : public Kernel {
   std::vector<float> beta_;
 };
 
+// A layer whose function is an ActivationFunction; networks may fold it into the layer before it.
+class ActivationKernel final : public Kernel {
+ public:
+  explicit ActivationKernel(ActivationFunction f) : f_(f) {}
+  void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) override {
+    const Tensor& in = *inputs[0];
+    Tensor& out = *outputs[0];
+    out.resize(in.shape());
+    const float* x = in.data();
+    float* y = out.data();
+    parallel_range(ctx, in.size(), in.size(),
+                   [&](std::int64_t begin, std::int64_t end) { f_.apply(x + begin, y + begin, end - begin); });
+  }
+
+ private:
+  ActivationFunction f_;
+};
+
 std::unique_ptr<Kernel> make_activation(const Layer& layer, const BuildContext&) {
   expect_arity(layer, 1, 1);
+  if (const std::optional<ActivationFunction> f = ActivationFunction::of(layer)) return std::make_unique<ActivationKernel>(*f);
   const ActivationParams& p = layer.activation();
   switch (p.NonlinearityType_case()) {
-    case ActivationParams::kLinear: {
-      const float a = p.linear().alpha();
-      const float b = p.linear().beta();
-      return make_unary_kernel(layer, [a, b](float x) { return a * x + b; });
-    }
-    case ActivationParams::kReLU:
-      return make_unary_kernel(layer, [](float x) { return std::max(x, 0.0F); });
-    case ActivationParams::kLeakyReLU: {
-      const float a = p.leakyrelu().alpha();
-      return make_unary_kernel(layer, [a](float x) { return x >= 0 ? x : a * x; });
-    }
-    case ActivationParams::kThresholdedReLU: {
-      const float a = p.thresholdedrelu().alpha();
-      return make_unary_kernel(layer, [a](float x) { return x >= a ? x : 0.0F; });
-    }
     case ActivationParams::kPReLU: {
       LayerWeights weights(layer);
       return std::make_unique<PerChannelActivation>(PerChannelActivation::Kind::prelu, weights.get("PReLU.alpha"),
                                                     std::vector<float>{});
     }
-    case ActivationParams::kTanh:
-      return make_unary_kernel(layer, [](float x) { return std::tanh(x); });
-    case ActivationParams::kScaledTanh: {
-      const float a = p.scaledtanh().alpha();
-      const float b = p.scaledtanh().beta();
-      return make_unary_kernel(layer, [a, b](float x) { return a * std::tanh(b * x); });
-    }
-    case ActivationParams::kSigmoid:
-      return make_unary_kernel(layer, [](float x) { return sigmoid(x); });
-    case ActivationParams::kSigmoidHard: {
-      const float a = p.sigmoidhard().alpha();
-      const float b = p.sigmoidhard().beta();
-      return make_unary_kernel(layer, [a, b](float x) { return std::min(std::max(a * x + b, 0.0F), 1.0F); });
-    }
     case ActivationParams::kELU: {
       const float a = p.elu().alpha();
       return make_unary_kernel(layer, [a](float x) { return x >= 0 ? x : a * std::expm1(x); });
     }
-    case ActivationParams::kSoftsign:
-      return make_unary_kernel(layer, [](float x) { return x / (1.0F + std::fabs(x)); });
     case ActivationParams::kSoftplus:
       return make_unary_kernel(layer, [](float x) { return softplus(x); });
     case ActivationParams::kParametricSoftplus: {
@@ -121,16 +109,15 @@ std::unique_ptr<Kernel> make_activation(const Layer& layer, const BuildContext&)
       return std::make_unique<PerChannelActivation>(PerChannelActivation::Kind::parametric_softplus, std::move(alpha),
                                                     std::move(beta));
     }
-    case ActivationParams::NONLINEARITYTYPE_NOT_SET:
+    default:  // every other function is an ActivationFunction
       break;
   }
   throw Error("activation has no function set (ActivationParams.NonlinearityType is empty)");
 }
 
 std::unique_ptr<Kernel> make_clamped_relu(const Layer& layer, const BuildContext&) {
-  const float a = layer.clampedrelu().alpha();
-  const float b = layer.clampedrelu().beta();
-  return make_unary_kernel(layer, [a, b](float x) { return std::min(b, x >= 0 ? x : a * x); });
+  expect_arity(layer, 1, 1);
+  return std::make_unique<ActivationKernel>(*ActivationFunction::of(layer));
 }
 
 std::unique_ptr<Kernel> make_gelu(const Layer& layer, const BuildContext&) {
@@ -144,7 +131,7 @@ std::unique_ptr<Kernel> make_gelu(const Layer& layer, const BuildContext&) {
           layer, [k](float x) { return 0.5F * x * (1.0F + std::tanh(k * (x + 0.044715F * x * x * x))); });
     }
     case GeluLayerParams::SIGMOID_APPROXIMATION:
-      return make_unary_kernel(layer, [](float x) { return x * sigmoid(1.702F * x); });
+      return make_unary_kernel(layer, [](float x) { return x * simd::vector_sigmoid(1.702F * x); });
     default:
       break;
   }

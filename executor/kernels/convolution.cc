@@ -3,6 +3,7 @@
 // are checked and weights packed when the model loads; the arithmetic is in
 // convolution_engine.cc and convolution_winograd.cc.
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -141,13 +142,20 @@ class Convolution final : public Kernel {
     }
     Tensor& y = *outputs[0];
     y.resize(chw_shape(v.leading, out_channels_, g.out[1], g.out[2]));
+    const ActivationFunction* activation = activation_ ? &*activation_ : nullptr;
     if (deconv_) {
-      convolution_transpose(g, x.data(), packed_, bias_, y.data(), *ctx.pool);
+      convolution_transpose(g, x.data(), packed_, bias_, activation, y.data(), *ctx.pool);
     } else if (!winograd_.empty() && winograd_pays_off(g)) {
-      convolution_winograd(g, x.data(), winograd_, bias_, y.data(), *ctx.pool);
+      convolution_winograd(g, x.data(), winograd_, bias_, activation, y.data(), *ctx.pool);
     } else {
-      convolution_forward(g, x.data(), w, bias_, y.data(), *ctx.pool);
+      convolution_forward(g, x.data(), w, bias_, activation, y.data(), *ctx.pool);
     }
+  }
+
+  bool fuse_activation(const ActivationFunction* activation) override {
+    activation_.reset();
+    if (activation != nullptr) activation_ = *activation;
+    return true;
   }
 
  private:
@@ -178,6 +186,7 @@ class Convolution final : public Kernel {
   std::vector<float> packed_;
   std::vector<float> winograd_;  // empty unless winograd_applicable
   std::vector<float> bias_;
+  std::optional<ActivationFunction> activation_;  // the next layer's, when fused
 };
 
 std::int64_t positive(std::int32_t value, const char* name) {
@@ -277,9 +286,9 @@ class Convolution3D final : public Kernel {
     Tensor& y = *outputs[0];
     y.resize(out_shape);
     if (deconv_) {
-      convolution_transpose(g, x.data(), packed_, bias_, y.data(), *ctx.pool);
+      convolution_transpose(g, x.data(), packed_, bias_, nullptr, y.data(), *ctx.pool);
     } else {
-      convolution_forward(g, x.data(), weights_.data(), bias_, y.data(), *ctx.pool);
+      convolution_forward(g, x.data(), weights_.data(), bias_, nullptr, y.data(), *ctx.pool);
     }
   }
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "executor/kernels/activation_function.h"
 #include "executor/parallel.h"
 
 namespace mlconv::exec {
@@ -35,13 +36,16 @@ struct ConvGeometry {
 // Convolution weights [C_out, C_in / groups, kD, kH, kW] (row-major, the spec's
 // layout) need no packing: each group's rows are one contiguous GEMM operand.
 // bias is empty or C_out values. Output [N, C_out, outD, outH, outW].
+// `activation` (may be null) is applied to each output block as it is written.
 void convolution_forward(const ConvGeometry& g, const float* input, const float* weights,
-                         const std::vector<float>& bias, float* output, ThreadPool& pool);
+                         const std::vector<float>& bias, const ActivationFunction* activation, float* output,
+                         ThreadPool& pool);
 
 // Transposed-convolution weights packed per group as [C_out/groups * kD*kH*kW, C_in/groups]
 // (see pack_transpose_weights); the result is cropped to g.out starting at g.pad_before.
 void convolution_transpose(const ConvGeometry& g, const float* input, const std::vector<float>& packed,
-                           const std::vector<float>& bias, float* output, ThreadPool& pool);
+                           const std::vector<float>& bias, const ActivationFunction* activation, float* output,
+                           ThreadPool& pool);
 
 // Winograd F(2x2, 3x3) (convolution_winograd.cc) for 3x3, stride-1, undilated
 // 2-D convolution with at least 16 channels per group on each side.
@@ -52,7 +56,8 @@ std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights)
 // transforms; very wide outputs would make a task's buffers (a whole tile row) huge.
 inline bool winograd_pays_off(const ConvGeometry& g) { return g.out[1] * g.out[2] >= 144 && g.out[2] <= 1024; }
 void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<float>& transformed,
-                          const std::vector<float>& bias, float* output, ThreadPool& pool);
+                          const std::vector<float>& bias, const ActivationFunction* activation, float* output,
+                          ThreadPool& pool);
 
 // Packs transposed-convolution weights given a reader of element (input channel,
 // output channel within its group, kernel tap), since 2-D and 3-D layers store them differently.

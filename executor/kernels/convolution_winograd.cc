@@ -60,7 +60,8 @@ std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights)
 }
 
 void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<float>& transformed,
-                          const std::vector<float>& bias, float* output, ThreadPool& pool) {
+                          const std::vector<float>& bias, const ActivationFunction* activation, float* output,
+                          ThreadPool& pool) {
   using Array = Eigen::Map<Eigen::ArrayXf>;
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
@@ -172,6 +173,7 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
               dst[2 * tx] = left[tx];
               if (2 * tx + 1 < out_w) dst[2 * tx + 1] = right[tx];
             }
+            if (activation != nullptr) activation->apply_in_place(dst, out_w);
           }
         }
       }

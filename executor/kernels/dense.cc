@@ -3,12 +3,14 @@
 // single-threaded Eigen GEMMs on disjoint blocks of the output.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <Eigen/Core>
 
 #include "executor/kernel_registry.h"
+#include "executor/kernels/activation_function.h"
 #include "executor/kernels/common.h"
 #include "executor/layer_weights.h"
 #include "spec/error.h"
@@ -28,7 +30,8 @@ std::string str(std::int64_t v) { return std::to_string(v); }
 // y[M, N] = x[M, K] * w[N, K]^T (+ bias), split into column blocks when M is
 // small (one sample) and into row blocks otherwise, so any shape spreads over the pool.
 void matmul_weights_transposed(const float* x, const float* w, const std::vector<float>& bias, float* y,
-                               std::int64_t m, std::int64_t k, std::int64_t n, ThreadPool& pool) {
+                               std::int64_t m, std::int64_t k, std::int64_t n, ThreadPool& pool,
+                               const ActivationFunction* activation = nullptr) {
   const bool by_columns = m < 4 * pool.size();
   const std::int64_t count = by_columns ? n : m;
   const std::int64_t min_chunk = by_columns ? 64 : 4;
@@ -45,6 +48,8 @@ void matmul_weights_transposed(const float* x, const float* w, const std::vector
       const Eigen::Map<const Eigen::RowVectorXf> b(bias.data() + c0, cols);
       ys.rowwise() += b;
     }
+    if (activation != nullptr)
+      for (Eigen::Index r = 0; r < ys.rows(); ++r) activation->apply_in_place(ys.row(r).data(), ys.cols());
   });
 }
 
@@ -79,7 +84,14 @@ class InnerProduct final : public Kernel {
       throw Error("input " + shape_to_string(s) + " gives " + str(features) + " features per row; inputChannels is " + str(in_));
     Tensor& y = *outputs[0];
     y.resize(out_shape);
-    matmul_weights_transposed(x.data(), weights_.data(), bias_, y.data(), rows, in_, out_, *ctx.pool);
+    matmul_weights_transposed(x.data(), weights_.data(), bias_, y.data(), rows, in_, out_, *ctx.pool,
+                              activation_ ? &*activation_ : nullptr);
+  }
+
+  bool fuse_activation(const ActivationFunction* activation) override {
+    activation_.reset();
+    if (activation != nullptr) activation_ = *activation;
+    return true;
   }
 
  private:
@@ -87,6 +99,7 @@ class InnerProduct final : public Kernel {
   std::int64_t out_ = 0;
   std::vector<float> weights_;  // [C_out, C_in]
   std::vector<float> bias_;
+  std::optional<ActivationFunction> activation_;  // the next layer's, when fused
 };
 
 class BatchedMatMul final : public Kernel {

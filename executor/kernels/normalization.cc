@@ -9,6 +9,7 @@
 #include <string>
 
 #include "executor/kernel_registry.h"
+#include "executor/kernels/activation_function.h"
 #include "executor/kernels/elementwise.h"
 #include "executor/layer_weights.h"
 #include "spec/error.h"
@@ -88,6 +89,7 @@ class Batchnorm final : public Kernel {
         for (std::int64_t p = begin; p < end; ++p) {
           const auto c = static_cast<std::size_t>(p % v.channels);
           affine(x + p * plane, y + p * plane, plane, gamma_[c], beta_[c]);
+          activate(y + p * plane, plane);
         }
       });
     } else if (instance_) {
@@ -97,6 +99,7 @@ class Batchnorm final : public Kernel {
           const Moments m = moments(x + p * plane, 1, plane, plane);
           const auto scale = static_cast<float>(gamma_[c] / std::sqrt(m.variance + eps_));
           affine(x + p * plane, y + p * plane, plane, scale, static_cast<float>(beta_[c] - m.mean * scale));
+          activate(y + p * plane, plane);
         }
       });
     } else {
@@ -107,20 +110,33 @@ class Batchnorm final : public Kernel {
           const Moments m = moments(x + c * plane, v.batch, plane, image);
           const auto scale = static_cast<float>(gamma_[u] / std::sqrt(m.variance + eps_));
           const auto shift = static_cast<float>(beta_[u] - m.mean * scale);
-          for (std::int64_t b = 0; b < v.batch; ++b)
+          for (std::int64_t b = 0; b < v.batch; ++b) {
             affine(x + b * image + c * plane, y + b * image + c * plane, plane, scale, shift);
+            activate(y + b * image + c * plane, plane);
+          }
         }
       });
     }
   }
 
+  bool fuse_activation(const ActivationFunction* activation) override {
+    activation_.reset();
+    if (activation != nullptr) activation_ = *activation;
+    return true;
+  }
+
  private:
+  void activate(float* y, std::int64_t n) const {
+    if (activation_) activation_->apply_in_place(y, n);
+  }
+
   std::int64_t channels_ = 0;
   bool compute_ = false;
   bool instance_ = false;
   float eps_ = 1e-5F;
   std::vector<float> gamma_;  // with fixed statistics: the folded scale
   std::vector<float> beta_;   // with fixed statistics: the folded shift
+  std::optional<ActivationFunction> activation_;  // the next layer's, when fused
 };
 
 std::unique_ptr<Kernel> make_batchnorm(const Layer& layer, const BuildContext&) {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "executor/kernels/recurrent_common.h"
+#include "executor/simd/vector_math.h"
 #include "spec/error.h"
 
 namespace mlconv::exec {
@@ -47,7 +48,7 @@ void GateActivation::apply(float* values, std::int64_t n) const {
       for (std::int64_t i = 0; i < n; ++i) values[i] = alpha * values[i] + beta;
       break;
     case Kind::sigmoid:
-      for (std::int64_t i = 0; i < n; ++i) values[i] = 1.0F / (1.0F + std::exp(-values[i]));
+      for (std::int64_t i = 0; i < n; ++i) values[i] = simd::vector_sigmoid(values[i]);
       break;
     case Kind::tanh:
       for (std::int64_t i = 0; i < n; ++i) values[i] = std::tanh(values[i]);

@@ -4,6 +4,9 @@
 // (zero-pad, slide the dilated window, sum; deconvolution as scatter-add, then crop).
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 #include "spec/error.h"
 #include "tests/executor/kernel_tester.h"
 #include "tests/executor/kernels/patterns.h"
@@ -67,6 +70,35 @@ TEST_CASE("convolution: depthwise, dilated and strided, same padding, bias") {
       same { } hasBias: true })", 27);
   const auto out = testing::run_layer(layer, {pattern_tensor({1, 1, 3, 5, 6})});
   check_tensor(out[0], {1, 1, 3, 3, 3}, {-0.265625, -0.8671875, 0.0078125, -0.328125, 0.640625, -1.5390625, 0.15625, -0.2421875, -1.1640625, -0.796875, -1.1328125, 0.8125, -1.6015625, 2, 0.3125, 1.0703125, -1.0390625, -0.265625, -0.9765625, 0.59375, 1.28125, 2.0390625, 1.4921875, -0.9375, -0.9765625, -0.4609375, -0.3203125});
+}
+
+// The 3x3 depthwise path (taps summed in registers, zero rows above and below, border columns
+// bounds-checked), 1 and 2 threads. NumPy: x = np.arange(C*H*W)*0.25 + start, w = np.arange(18)*0.125 - 1,
+// b = [0.5, -0.25]; zero-pad, then out[c, oy, ox] = b[c] + sum(w[c] * xp[c, oy*s:oy*s+3, ox*s:ox*s+3]).
+TEST_CASE("convolution: 3x3 depthwise, stride 1 and 2, same padding, bias") {
+  auto layer = [](int stride) {
+    Layer l = testing::layer_from_text("name: \"c\" input: \"x\" output: \"y\" convolution { outputChannels: 2 "
+                                       "kernelChannels: 1 nGroups: 2 kernelSize: [3, 3] same { } hasBias: true stride: [" +
+                                       std::to_string(stride) + ", " + std::to_string(stride) + "] }");
+    for (int i = 0; i < 18; ++i) l.mutable_convolution()->mutable_weights()->add_floatvalue(i * 0.125F - 1);
+    l.mutable_convolution()->mutable_bias()->add_floatvalue(0.5F);
+    l.mutable_convolution()->mutable_bias()->add_floatvalue(-0.25F);
+    return l;
+  };
+  for (int threads : {1, 2}) {
+    const testing::LayerRun run{.threads = threads};
+    // stride 2 on 7x8: pads top 1, bottom 1, left 0, right 1 (bottom-right heavy)
+    std::vector<float> expected = {23.78125, 22.84375, 21.90625, 16.84375, 44.5625, 42.3125, 40.0625, 28.4375, 26.5625, 24.3125, 22.0625, 14.9375, 8.96875, 6.90625, 4.84375, 2.40625, 11.96875, 14.40625, 16.84375, 11.40625, 33.96875, 36.78125, 39.59375, 25.15625, 56.46875, 59.28125, 62.09375, 38.65625, 33.15625, 34.46875, 35.78125, 20.96875};
+    Tensor x = testing::arange({1, 1, 2, 7, 8});
+    for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = x.data()[i] * 0.25F - 13;
+    auto out = testing::run_layer(layer(2), {x}, run);
+    check_tensor(out[0], {1, 1, 2, 4, 4}, expected);
+    // stride 1 on 5x6: pads 1 all round
+    x = testing::arange({1, 1, 2, 5, 6});
+    for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = x.data()[i] * 0.25F - 7;
+    out = testing::run_layer(layer(1), {x}, run);
+    check_tensor(out[0], {1, 1, 2, 5, 6}, {7.21875, 12.71875, 12.25, 11.78125, 11.3125, 8.78125, 16.90625, 27.6875, 26.5625, 25.4375, 24.3125, 17.5625, 12.96875, 20.9375, 19.8125, 18.6875, 17.5625, 12.5, 9.03125, 14.1875, 13.0625, 11.9375, 10.8125, 7.4375, 5.15625, 7.65625, 6.625, 5.59375, 4.5625, 2.96875, 5.15625, 8.03125, 9.25, 10.46875, 11.6875, 7.46875, 10.8125, 15.96875, 17.375, 18.78125, 20.1875, 12.59375, 17.0, 24.40625, 25.8125, 27.21875, 28.625, 17.65625, 23.1875, 32.84375, 34.25, 35.65625, 37.0625, 22.71875, 12.09375, 16.46875, 17.125, 17.78125, 18.4375, 10.65625});
+  }
 }
 
 TEST_CASE("convolution: deconvolution with groups, stride 2, asymmetric valid padding, bias") {
