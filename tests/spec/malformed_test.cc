@@ -361,7 +361,7 @@ TEST_CASE("malformed: deep nesting is refused by the recursion limit, not by a s
 
 TEST_CASE("malformed: networks and pipelines nested past 64 levels are refused with the limit") {
   // Well within protobuf's recursion limit (3 levels per loop, 2 per pipeline), so the nesting cap speaks.
-  CHECK(parse_model(nested_loops(64), "loops").model.neuralnetwork().layers(0).has_loop());
+  CHECK(parse_model(nested_loops(63), "loops").model.neuralnetwork().layers(0).has_loop());
   CHECK(parse_error(nested_loops(70), "loops") ==
         "loops: layer 'l' in neuralNetwork: its bodyNetwork is one level too many: networks and pipelines nest 65 "
         "levels deep; the limit is 64 levels");
