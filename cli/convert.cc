@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "converter/convert.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
@@ -36,6 +37,7 @@ struct ConvertArguments {
   std::string version;
   std::vector<std::string> input_descriptions;
   std::vector<std::string> output_descriptions;
+  bool force = false;
 };
 
 std::map<std::string, std::string> name_text_pairs(const std::vector<std::string>& items, std::string_view option) {
@@ -115,6 +117,9 @@ void run_convert(const ConvertArguments& args, const Io& io) {
     return;
   }
   if (args.output.empty()) throw Error("convert needs -o OUT.mlmodel (or --check)", Error::Kind::usage);
+  std::vector<std::string> inputs{args.input, args.class_labels};
+  inputs.insert(inputs.end(), args.rules.begin(), args.rules.end());
+  refuse_output_over_input(args.output, "-o", inputs, args.force);
   const auto model = converter::export_model(plan, options);
   spec::save_model(model, args.output);
   io.out << "Wrote " << args.output << ": " << converter::conversion_summary(model, plan);
@@ -129,6 +134,7 @@ void register_convert_command(CLI::App& app, const Io& io) {
   CLI::App* command = app.add_subcommand("convert", "Convert a JSON graph to a Core ML model, with custom layers from rules");
   command->add_option("input", args->input, "The graph: .json (docs/graph-format.md) or .onnx")->required()->type_name("FILE");
   command->add_option("-o,--output", args->output, "The .mlmodel to write (atomically)")->type_name("FILE");
+  command->add_flag("--force", args->force, "Write -o even when it names an input file");
   command->add_option("--rules", args->rules, "Rules file (schemas/rules.schema.json); repeatable, earlier files win")
       ->type_name("FILE");
   command->add_flag("--allow-custom", args->allow_custom, "Make every unsupported op a custom layer named after its op type");

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "cli/proto_printer.h"
 #include "cli/verbose.h"
 #include "spec/error.h"
@@ -22,6 +23,7 @@ struct DumpOptions {
   bool json = false;
   bool full = false;
   std::string output_path;
+  bool force = false;
 };
 
 void write_dump(const CoreML::Specification::Model& model, const DumpOptions& options, std::ostream& out) {
@@ -40,6 +42,7 @@ void warn_about_fields_json_cannot_show(const spec::LoadedModel& loaded) {
 }
 
 void run_dump(const DumpOptions& options, const Io& io) {
+  refuse_output_over_input(options.output_path, "-o", std::span(&options.model_path, 1), options.force);
   const spec::LoadedModel loaded = spec::load_model(options.model_path);
   log_model_read(loaded);
   if (options.json) warn_about_fields_json_cannot_show(loaded);
@@ -73,6 +76,7 @@ void register_dump_command(CLI::App& app, const Io& io) {
   command->add_option("-o,--output", options->output_path,
                       "Write to FILE (replaced atomically) instead of standard output")
       ->type_name("FILE");
+  command->add_flag("--force", options->force, "Write -o even when it names the model file");
   command->footer(
       "By default a repeated number field with more than 16 values shows its first 8, e.g.\n"
       "  floatValue: [v1, v2, v3, v4, v5, v6, v7, v8, ...]  # 8 of 4096 values shown\n"

@@ -5,6 +5,7 @@
 
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "spec/temp_files.h"
 
 int main(int argc, char** argv) {
   using namespace mlconv::cli;
@@ -18,6 +19,8 @@ int main(int argc, char** argv) {
       register_completion_command,
       register_manpage_command,
   };
+  // Ctrl-C while writing leaves no partial file (spec/temp_files.h).
+  mlconv::spec::install_interrupt_cleanup();
   configure_logging(0);
   const std::vector<std::string> args(argv, argv + argc);
   return run(args, commands, Io{std::cout, std::cerr});

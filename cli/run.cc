@@ -2,10 +2,13 @@
 // on the CPU with the reference executor, custom layers through plugins.
 // Inputs come from files or a seeded generator; outputs are summarised,
 // written to files, or compared with references (exit 1 on a mismatch).
+#include <unistd.h>
+
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +18,7 @@
 #include <sys/resource.h>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "cli/run_compare.h"
 #include "cli/run_inputs.h"
 #include "cli/run_outputs.h"
@@ -53,7 +57,39 @@ struct RunArguments {
   int repeat = 0;
   int top_k = 5;
   std::uint64_t max_loop_iterations = 1'000'000;
+  std::string max_memory;
+  bool force = false;
 };
+
+// --max-memory: bytes, or a number with K, M, G or T (powers of 1024).
+std::uint64_t parse_byte_size(const std::string& text) {
+  std::size_t used = 0;
+  unsigned long long value = 0;
+  try {
+    if (text.empty() || text[0] == '-') throw std::invalid_argument("sign");
+    value = std::stoull(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string suffix = text.substr(used);
+  if (!suffix.empty() && (suffix.back() == 'B' || suffix.back() == 'b') && suffix.size() > 1) suffix.pop_back();
+  static const std::map<std::string, int> shifts{{"", 0}, {"K", 10}, {"k", 10}, {"M", 20}, {"m", 20},
+                                                 {"G", 30}, {"g", 30}, {"T", 40}, {"t", 40}};
+  const auto shift = shifts.find(suffix);
+  if (used == 0 || shift == shifts.end() || value == 0 || value > (std::numeric_limits<std::uint64_t>::max() >> shift->second))
+    throw Error("--max-memory expects a size such as 512M, 4G or 1073741824 (bytes), got '" + text + "'",
+                Error::Kind::usage);
+  return static_cast<std::uint64_t>(value) << shift->second;
+}
+
+// The default limit: the machine's physical memory, so a hostile model meets an
+// mlconv error instead of the kernel's OOM killer.
+std::uint64_t physical_memory_bytes() {
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || page_size <= 0) return std::uint64_t{8} << 30;
+  return static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+}
 
 double milliseconds_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
@@ -191,6 +227,11 @@ void run_model(RunArguments& args, const Io& io) {
   Tolerances tolerances;
   parse_tolerances(args.atol, args.rtol, tolerances);
   if (args.repeat < 0) throw Error("--repeat expects a count >= 0", Error::Kind::usage);
+  const std::uint64_t max_memory = args.max_memory.empty() ? physical_memory_bytes() : parse_byte_size(args.max_memory);
+  std::vector<std::string> input_files{args.model};
+  for (const std::string& item : args.inputs.inputs) input_files.push_back(item.substr(item.find('=') + 1));
+  for (const std::string& item : args.expect) input_files.push_back(item.substr(item.find('=') + 1));
+  refuse_output_over_input(args.json_file, "--json", input_files, args.force);
 
   const long rss_before_load_kib = peak_rss_kib();
   const Clock::time_point load_start = Clock::now();
@@ -203,6 +244,7 @@ void run_model(RunArguments& args, const Io& io) {
   options.threads = args.threads;
   options.seed = args.inputs.seed;
   options.max_loop_iterations = args.max_loop_iterations;
+  options.max_memory = max_memory;
   std::unique_ptr<exec::Predictor> predictor;
   try {
     predictor = std::make_unique<exec::Predictor>(loaded.model, options);
@@ -323,6 +365,7 @@ void register_run_command(CLI::App& app, const Io& io) {
                                                         "dictionaries, NAME.png + NAME.npy for images")
       ->type_name("DIR");
   command->add_option("--json", args->json_file, "FILE: write outputs and timings as JSON")->type_name("FILE");
+  command->add_flag("--force", args->force, "Write --json even when it names an input file");
   command->add_option("--expect", args->expect, "NAME=FILE.npy: compare an output with a reference");
   command->add_option("--expect-dir", args->expect_dir, "DIR: compare every output NAME with DIR/NAME.npy where present")
       ->type_name("DIR");
@@ -336,6 +379,8 @@ void register_run_command(CLI::App& app, const Io& io) {
   command->add_option("--top-k", args->top_k, "Classifier labels shown in the summary")->capture_default_str();
   command->add_option("--max-loop-iterations", args->max_loop_iterations,
                       "Stop a loop layer that runs longer than this")->capture_default_str();
+  command->add_option("--max-memory", args->max_memory,
+                      "SIZE (512M, 4G, bytes): the most memory the model's tensors may hold (default: physical memory)");
   command->footer(
       "Exit codes: 0 ran (and matched every --expect), 1 failure or mismatch, 2 usage.\n"
       "\n"

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "cli/output_paths.h"
 #include "cli/verbose.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
@@ -108,6 +109,8 @@ void run_scaffold(const ScaffoldArguments& args, const Io& io) {
                      scaffold::cpp_cmake(target, target + ".cc", model_file)});
   }
   // All or nothing: look at every target before writing the first.
+  const std::string inputs[] = {args.model, args.with_bindings};
+  for (const auto& file : files) refuse_output_over_input(file.path.string(), "scaffold output", inputs, args.force);
   if (!args.force) {
     std::string existing;
     std::error_code code;

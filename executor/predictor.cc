@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "executor/memory_estimate.h"
 #include "spec/error.h"
 #include "spec/model_parts.h"
 #include "spec/names.h"
@@ -411,6 +412,8 @@ std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const Kern
 Predictor::Predictor(const cml::Model& model, const PredictorOptions& options)
     : model_(model), pool_(options.threads), options_(options) {
   if (options.kernels == nullptr) throw Error("internal: Predictor needs a kernel registry");
+  check_model_fits_memory(model, options.max_memory);
+  set_tensor_memory_limit(options.max_memory);
   root_ = make_stage(model, *options.kernels);
 }
 

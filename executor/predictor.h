@@ -19,6 +19,10 @@ struct PredictorOptions {
   int threads = 0;                          // 0: every hardware thread
   std::uint64_t seed = 0;                   // for random layers without a seed of their own
   std::uint64_t max_loop_iterations = 1'000'000;
+  // Bytes all tensors together may hold (tensor.h; the limit is process-wide and
+  // the last Predictor built sets it); 0: no limit. Checked first
+  // against an estimate from the model (memory_estimate.h), then at every allocation.
+  std::uint64_t max_memory = 0;
 };
 
 class Predictor {

@@ -18,9 +18,25 @@ std::int64_t element_count(std::span<const std::int64_t> shape);
 // "[1, 3, 224, 224]"
 std::string shape_to_string(std::span<const std::int64_t> shape);
 
+// The most bytes all tensors together may hold (`mlconv run --max-memory`);
+// 0, the default, means no limit. Sizes driven by data (reshape targets, range
+// lengths, tile repeats, plugin output shapes) are checked against it before
+// anything is allocated, so a hostile model fails with a message, not an OOM kill.
+void set_tensor_memory_limit(std::uint64_t bytes);
+[[nodiscard]] std::uint64_t tensor_memory_limit();
+// Bytes every live tensor holds right now (spares kept for reuse included).
+[[nodiscard]] std::uint64_t tensor_memory_in_use();
+// "512 MiB", "4 GiB", "1000 bytes": a size for messages.
+std::string byte_size_text(std::uint64_t bytes);
+
 class Tensor {
  public:
   Tensor() = default;
+  Tensor(const Tensor& other);
+  Tensor(Tensor&& other) noexcept;
+  Tensor& operator=(const Tensor& other);
+  Tensor& operator=(Tensor&& other) noexcept;
+  ~Tensor();
   explicit Tensor(Shape shape);  // zero-filled
   Tensor(Shape shape, std::vector<float> values);  // values.size() must match the shape
 
@@ -44,8 +60,13 @@ class Tensor {
   void assign(Shape shape, float value);
 
  private:
+  // Grows the storage to hold `count` elements (contents unspecified) after checking the memory limit.
+  void reserve_checked(std::int64_t count, const Shape& shape);
+  void account();
+
   Shape shape_;
   std::vector<float> values_;
+  std::uint64_t accounted_bytes_ = 0;  // what this tensor adds to tensor_memory_in_use()
 };
 
 }  // namespace mlconv::exec

@@ -18,6 +18,7 @@
 #include "spec/model_parts.h"
 #include "spec/names.h"
 #include "spec/spec_version.h"
+#include "spec/temp_files.h"
 #include "spec/weight_elision.h"
 
 namespace mlconv::spec {
@@ -71,16 +72,22 @@ std::string field_list(const std::vector<std::uint32_t>& numbers) {
 // `stage` is the pipeline location ("pipeline model 1: ", empty at the top) and
 // `network` the model type holding the layers; messages read
 // "pipeline model 1: layer 'x' in neuralNetwork: ...".
-void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage, const std::string& network);
+// `depth` counts the networks and pipelines around the layer (1 at the top level).
+void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage, const std::string& network, int depth);
 
 template <typename Layers>
-void check_layer_list(const Layers& layers, const std::string& stage, const std::string& network) {
-  for (const cml::NeuralNetworkLayer& layer : layers) check_layers(layer, stage, network);
+void check_layer_list(const Layers& layers, const std::string& stage, const std::string& network, int depth) {
+  for (const cml::NeuralNetworkLayer& layer : layers) check_layers(layer, stage, network, depth);
+}
+
+std::string nesting_message(int depth) {
+  return "networks and pipelines nest " + std::to_string(depth) + " levels deep; the limit is " +
+         std::to_string(max_network_nesting) + " levels";
 }
 
 // A layer whose case we do not know parses with the oneof unset and its
 // payload kept as an unknown field; report it instead of silently dropping it.
-void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage, const std::string& network) {
+void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage, const std::string& network, int depth) {
   if (layer.layer_case() == cml::NeuralNetworkLayer::LAYER_NOT_SET) {
     std::vector<std::uint32_t> numbers;
     const auto& unknown = layer.GetReflection()->GetUnknownFields(layer);
@@ -93,10 +100,15 @@ void check_layers(const cml::NeuralNetworkLayer& layer, const std::string& stage
                                      " layer types of NeuralNetwork.proto";
     throw Error(message);
   }
-  for (const SubNetwork& sub : sub_networks(layer)) check_layer_list(sub.network->layers(), stage, network);
+  const std::vector<SubNetwork> subs = sub_networks(layer);
+  if (!subs.empty() && depth + 1 > max_network_nesting)
+    throw Error(stage + describe_named("layer", layer.name()) + " in " + network + ": its " + std::string(subs.front().field) +
+                " is one level too many: " + nesting_message(depth + 1));
+  for (const SubNetwork& sub : subs) check_layer_list(sub.network->layers(), stage, network, depth + 1);
 }
 
-void check_model(const cml::Model& model, const std::string& where) {
+void check_model(const cml::Model& model, const std::string& where, int depth) {
+  if (depth > max_network_nesting) throw Error(where + nesting_message(depth));
   const int version = model.specificationversion();
   if (version <= 0) {
     throw Error(where + "specificationVersion is " + std::to_string(version) + "; expected 1 to " +
@@ -113,10 +125,10 @@ void check_model(const cml::Model& model, const std::string& where) {
                 std::to_string(cml::Model::descriptor()->FindOneofByName("Type")->field_count()) + " Model.Type cases");
   }
   if (const auto network = network_of(model)) {
-    check_layer_list(network->layers, where, std::string(model_type_name(model)));
+    check_layer_list(network->layers, where, std::string(model_type_name(model)), depth);
   } else if (const cml::Pipeline* pipeline = pipeline_of(model)) {
     for (int i = 0; i < pipeline->models_size(); ++i) {
-      check_model(pipeline->models(i), where + "pipeline model " + std::to_string(i) + ": ");
+      check_model(pipeline->models(i), where + "pipeline model " + std::to_string(i) + ": ", depth + 1);
     }
   }
 }
@@ -147,7 +159,7 @@ Error with_format_hint(Error error, const std::filesystem::path& path) {
 LoadedModel finish(cml::Model&& model, std::string origin, std::uint64_t size) {
   try {
     check_is_coreml_model(model);
-    check_model(model, "");
+    check_model(model, "", 1);
   } catch (Error& error) {
     throw error.in_file(origin);
   }
@@ -259,6 +271,8 @@ void write_atomically(const std::filesystem::path& path, const std::function<boo
       directory / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(entropy()));
   FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) throw Error("cannot create a temporary file beside it: " + errno_text(), Error::Kind::io).in_file(origin);
+  // An interrupt while writing removes the temporary file (spec/temp_files.h).
+  const LiveTempFile live(temp);
   auto fail = [&](const std::string& what) {
     const std::string reason = errno_text();
     ::unlink(temp.c_str());

@@ -14,12 +14,18 @@
 
 namespace mlconv::spec {
 
+// Loop and branch bodies inside each other, plus pipelines inside pipelines:
+// deeper models are refused when loaded, so nothing recursive (validation,
+// shape inference, the executor) meets unbounded depth. Core ML's own
+// converters produce a handful of levels.
+inline constexpr int max_network_nesting = 64;
+
 struct LoadOptions {
   // protobuf cannot parse a message past 2 GiB; anything larger is refused before reading.
   std::uint64_t max_bytes = 0x7fffffffULL;
   // Nesting of messages (pipelines in pipelines, loops in branches). Each level of
   // model/layer nesting costs about three protobuf levels.
-  int max_recursion_depth = 200;
+  int max_recursion_depth = 256;
   // Leave weight values larger than this many bytes in the file: blobs still
   // report element type and count (spec/weights.h), but cannot be decoded.
   // For tools that only describe a model; 0 loads everything.

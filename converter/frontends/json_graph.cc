@@ -14,6 +14,7 @@
 #include "converter/frontends/json_locations.h"
 #include "converter/frontends/tensor_files.h"
 #include "spec/error.h"
+#include "spec/json_limits.h"
 
 namespace mlconv::converter {
 namespace {
@@ -433,11 +434,8 @@ Graph parse_json_graph(std::string_view text, const std::string& file, const std
 }
 
 Graph load_json_graph(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open graph file", Error::Kind::io).in_file(path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_json_graph(text.str(), path.string(), path.parent_path());
+  const std::string text = spec::read_json_file(path, "graph file", spec::max_json_graph_bytes);
+  return parse_json_graph(text, path.string(), path.parent_path());
 }
 
 }  // namespace mlconv::converter

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "spec/error.h"
+#include "spec/json_limits.h"
 
 namespace mlconv::converter {
 namespace {
@@ -118,6 +119,8 @@ std::string JsonLocations::where(const std::string& pointer) const {
 }
 
 nlohmann::json parse_json_text(const std::string& file, std::string_view text) {
+  // Before parsing: the location walker below recurses once per level.
+  spec::check_json_depth(text, file);
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& error) {

@@ -97,6 +97,11 @@ TensorData read_npy_tensor(const ExternalData& source, ElementType type, const s
     throw fail(".npy format version " + std::to_string(major) + " is not supported (expected 1 to 3)");
   }
   if (size - header_start < header_length) throw fail("truncated .npy header");
+  // NumPy writes headers of a few hundred bytes; a huge one is not worth reading or matching regexes over.
+  constexpr std::uint64_t max_header_bytes = 1 << 20;
+  if (header_length > max_header_bytes)
+    throw fail(".npy header of " + std::to_string(header_length) + " bytes is more than the " +
+               std::to_string(max_header_bytes) + "-byte limit");
   const std::string header = read_range(source, header_start, header_length);
 
   std::smatch match;
@@ -112,6 +117,7 @@ TensorData read_npy_tensor(const ExternalData& source, ElementType type, const s
   static const std::regex int_re(R"(\d+)");
   const std::string shape_text = match[1];
   for (auto it = std::sregex_iterator(shape_text.begin(), shape_text.end(), int_re); it != std::sregex_iterator(); ++it) {
+    if (it->length() > 18) throw fail(".npy shape (" + shape_text + ") has a dimension too large to be real");
     npy_dims.push_back(std::stoll(it->str()));
   }
   const std::string expected_descr = npy_descr(type);

@@ -8,6 +8,7 @@
 #include "converter/rules/rule.h"
 #include "converter/rules/shape_expression.h"
 #include "spec/error.h"
+#include "spec/json_limits.h"
 
 namespace mlconv::converter {
 namespace {
@@ -331,11 +332,7 @@ std::vector<Rule> parse_rules(std::string_view text, const std::string& file) {
 }
 
 std::vector<Rule> load_rules_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open rules file", Error::Kind::io).in_file(path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_rules(text.str(), path.string());
+  return parse_rules(spec::read_json_file(path, "rules file", spec::max_json_small_file_bytes), path.string());
 }
 
 }  // namespace mlconv::converter

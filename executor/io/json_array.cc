@@ -9,6 +9,7 @@
 
 #include "executor/io/file_bytes.h"
 #include "spec/error.h"
+#include "spec/json_limits.h"
 
 namespace mlconv::exec::io {
 namespace {
@@ -178,6 +179,7 @@ Tensor tensor_from_json(const json& value, std::string_view origin, std::string_
 Tensor read_json_tensor(const std::filesystem::path& path, const JsonReadOptions& options) {
   const std::string origin = path.string();
   const std::string bytes = read_file_bytes(path, options.max_bytes, "a JSON array of numbers");
+  spec::check_json_depth(bytes, origin);
   json value;
   try {
     value = json::parse(bytes);

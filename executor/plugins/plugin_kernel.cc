@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "executor/plugins/plugin_guard.h"
 #include "spec/error.h"
 #include "spec/weights.h"
 
@@ -139,14 +140,19 @@ struct WeightTable {
 };
 
 // Owns the plugin instance; destroys it even when construction fails halfway.
+// `crash_note` names the plugin, class and layer if a call into it crashes.
 struct Instance {
   std::shared_ptr<const PluginClass> cls;
+  PluginCrashNote crash_note;
   void* pointer = nullptr;
   bool live = false;
-  explicit Instance(std::shared_ptr<const PluginClass> c) : cls(std::move(c)) {}
+  Instance(std::shared_ptr<const PluginClass> c, const Layer& layer)
+      : cls(std::move(c)),
+        crash_note(cls->library->path, describe_named("in class", cls->name) + ", " + describe_named("layer", layer.name())) {}
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
   ~Instance() {
+    const PluginCallGuard guard(crash_note);
     if (live && cls->table.destroy != nullptr) cls->table.destroy(pointer);
   }
 };
@@ -154,15 +160,19 @@ struct Instance {
 class PluginKernel final : public Kernel {
  public:
   PluginKernel(std::shared_ptr<const PluginClass> cls, const Layer& layer)
-      : instance_(std::move(cls)), output_count_(layer.output_size()) {
+      : instance_(std::move(cls), layer), output_count_(layer.output_size()) {
     const mlconv_custom_layer_class& table = instance_.cls->table;
     const CustomLayerParams& custom = layer.custom();
     ParamTable params(custom);
     const mlconv_params param_view{params.items.data(), static_cast<std::int32_t>(params.items.size())};
     const mlconv_layer_info info{layer.name().c_str(), custom.classname().c_str(), custom.description().c_str(),
                                  layer.input_size(), layer.output_size()};
-    if (table.create(table.class_data, &info, &param_view, &instance_.pointer, message_.get()) != MLCONV_OK)
-      throw Error("creating the instance failed: " + message_.text());
+    std::int32_t status = MLCONV_OK;
+    {
+      const PluginCallGuard guard(instance_.crash_note);
+      status = table.create(table.class_data, &info, &param_view, &instance_.pointer, message_.get());
+    }
+    if (status != MLCONV_OK) throw Error("creating the instance failed: " + message_.text());
     instance_.live = true;
 
     weights_ = std::make_unique<WeightTable>(layer);
@@ -170,8 +180,12 @@ class PluginKernel final : public Kernel {
     if (table.set_weights == nullptr) {
       if (count != 0)
         throw Error("the layer has " + std::to_string(count) + " weight blobs; the class takes none (no set_weights)");
-    } else if (table.set_weights(instance_.pointer, weights_->items.data(), count, message_.get()) != MLCONV_OK) {
-      throw Error("set_weights failed: " + message_.text());
+    } else {
+      {
+        const PluginCallGuard guard(instance_.crash_note);
+        status = table.set_weights(instance_.pointer, weights_->items.data(), count, message_.get());
+      }
+      if (status != MLCONV_OK) throw Error("set_weights failed: " + message_.text());
     }
   }
 
@@ -208,9 +222,13 @@ class PluginKernel final : public Kernel {
     for (Tensor* tensor : outputs)
       out.push_back({tensor->data(), {tensor->shape().data(), tensor->rank()}, tensor->size()});
     const mlconv_run_context run{ctx.pool != nullptr ? ctx.pool->size() : 1, ctx.pool, &host_parallel_for};
-    if (table.evaluate(instance_.pointer, in.data(), static_cast<std::int32_t>(in.size()), out.data(),
-                       static_cast<std::int32_t>(out.size()), &run, message_.get()) != MLCONV_OK)
-      throw Error("evaluate failed: " + message_.text());
+    std::int32_t status = MLCONV_OK;
+    {
+      const PluginCallGuard guard(instance_.crash_note);
+      status = table.evaluate(instance_.pointer, in.data(), static_cast<std::int32_t>(in.size()), out.data(),
+                              static_cast<std::int32_t>(out.size()), &run, message_.get());
+    }
+    if (status != MLCONV_OK) throw Error("evaluate failed: " + message_.text());
   }
 
   void ask_output_shapes(std::span<const Tensor* const> inputs) {
@@ -227,9 +245,13 @@ class PluginKernel final : public Kernel {
     std::vector<mlconv_output_shape> result(static_cast<std::size_t>(std::max(output_count_, 1)));
     std::int32_t count = -1;
     const mlconv_custom_layer_class& table = instance_.cls->table;
-    if (table.output_shapes(instance_.pointer, shapes.data(), static_cast<std::int32_t>(shapes.size()), result.data(),
-                            output_count_, &count, message_.get()) != MLCONV_OK)
-      throw Error("output_shapes failed: " + message_.text());
+    std::int32_t status = MLCONV_OK;
+    {
+      const PluginCallGuard guard(instance_.crash_note);
+      status = table.output_shapes(instance_.pointer, shapes.data(), static_cast<std::int32_t>(shapes.size()),
+                                   result.data(), output_count_, &count, message_.get());
+    }
+    if (status != MLCONV_OK) throw Error("output_shapes failed: " + message_.text());
     if (count != output_count_)
       throw Error("output_shapes returned " + std::to_string(count) + " shapes; the layer has " +
                   std::to_string(output_count_) + (output_count_ == 1 ? " output" : " outputs"));

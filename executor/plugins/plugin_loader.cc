@@ -5,8 +5,10 @@
 #include "executor/plugins/plugin_loader.h"
 
 #include <dlfcn.h>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -14,6 +16,7 @@
 #include <set>
 #include <system_error>
 
+#include "executor/plugins/plugin_guard.h"
 #include "executor/plugins/plugin_kernel.h"
 #include "spec/error.h"
 
@@ -82,6 +85,26 @@ Function find_symbol(void* handle, const char* name) {
   return function;
 }
 
+std::string octal_mode(mode_t mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode & 07777));
+  return text;
+}
+
+// A plugin is code mlconv runs with the user's rights, so nobody else may be
+// able to replace it: neither the file nor a directory it is found in may be
+// writable by everyone. A sticky directory (/tmp) is fine: others cannot
+// replace what they do not own there.
+void refuse_world_writable(const std::string& path, const std::string& subject) {
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return;  // a missing file is reported by whoever opens it
+  const bool directory = S_ISDIR(info.st_mode);
+  if ((info.st_mode & S_IWOTH) == 0 || (directory && (info.st_mode & S_ISVTX) != 0)) return;
+  throw Error(subject + " is writable by every user (mode " + octal_mode(info.st_mode) +
+              "), so anyone could replace the code mlconv would run; remove that permission (chmod o-w '" + path +
+              "') or move the plugin");
+}
+
 void add_files_of(const std::string& entry, bool must_exist, std::vector<std::string>& files) {
   std::error_code ec;
   const fs::file_status status = fs::status(entry, ec);
@@ -93,6 +116,7 @@ void add_files_of(const std::string& entry, bool must_exist, std::vector<std::st
     files.push_back(entry);
     return;
   }
+  refuse_world_writable(entry, "plugin directory '" + entry + "'");
   std::vector<std::string> found;
   for (const fs::directory_entry& item : fs::directory_iterator(entry, ec)) {
     if (item.path().extension() == ".so" && item.is_regular_file(ec)) found.push_back(item.path().string());
@@ -122,10 +146,19 @@ std::vector<std::string> load_plugin(const std::string& path, KernelRegistry& re
   if (fs::is_directory(path, ec)) throw Error(plugin + " is a directory, not a shared library");
   // An absolute path keeps dlopen from searching the library path for a bare file name.
   const std::string absolute = fs::absolute(path, ec).string();
+  refuse_world_writable(path, plugin);
+  const std::string directory = fs::path(absolute).parent_path().string();
+  refuse_world_writable(directory, "directory '" + directory + "', which holds " + plugin + ",");
+  install_plugin_crash_handlers();
+  const PluginCrashNote crash_note(path, "while loading and registering its classes");
   auto library = std::make_shared<PluginLibrary>();
   library->path = path;
   dlerror();
-  library->handle = dlopen(absolute.c_str(), RTLD_NOW | RTLD_LOCAL);
+  {
+    // Loading runs the library's static constructors.
+    const PluginCallGuard guard(crash_note);
+    library->handle = dlopen(absolute.c_str(), RTLD_NOW | RTLD_LOCAL);
+  }
   if (library->handle == nullptr) {
     const char* reason = dlerror();
     throw Error("cannot load " + plugin + " as a shared library: " + (reason != nullptr ? reason : "unknown reason"));
@@ -139,7 +172,11 @@ std::vector<std::string> load_plugin(const std::string& path, KernelRegistry& re
       throw Error(plugin + " is not an mlconv custom layer plugin: it has no entry point '" + name +
                   "' (define one with MLCONV_PLUGIN from <mlconv/custom_layer.hpp>)");
   }
-  const std::uint32_t plugin_version = version();
+  std::uint32_t plugin_version = 0;
+  {
+    const PluginCallGuard guard(crash_note);
+    plugin_version = version();
+  }
   if (plugin_version != MLCONV_CUSTOM_LAYER_ABI_VERSION)
     throw Error(plugin + " was built for custom layer ABI version " + std::to_string(plugin_version) +
                 "; this mlconv uses version " + std::to_string(MLCONV_CUSTOM_LAYER_ABI_VERSION) +
@@ -148,7 +185,11 @@ std::vector<std::string> load_plugin(const std::string& path, KernelRegistry& re
   Registration registration{library, &registry, {}, {}};
   const mlconv_registrar registrar{MLCONV_CUSTOM_LAYER_ABI_VERSION, &registration, &Registration::register_class};
   PluginMessage message;
-  const std::int32_t status = enter(&registrar, message.get());
+  std::int32_t status = MLCONV_OK;
+  {
+    const PluginCallGuard guard(crash_note);
+    status = enter(&registrar, message.get());
+  }
   if (!registration.first_error.empty()) throw Error(plugin + " " + registration.first_error);
   if (status != MLCONV_OK) throw Error(plugin + " failed to register its classes: " + message.text());
   if (registration.classes.empty()) throw Error(plugin + " registers no custom layer classes");

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "spec/error.h"
+#include "spec/json_limits.h"
 
 namespace mlconv::spec::validation {
 
@@ -252,6 +253,7 @@ ClassBinding read_class(const Reader& r, const std::string& name, const Json& va
 
 Bindings parse_bindings(std::string_view text, const std::string& file) {
   const Reader r(file);
+  check_json_depth(text, file);
   Json document;
   try {
     document = Json::parse(text);
@@ -273,11 +275,7 @@ Bindings parse_bindings(std::string_view text, const std::string& file) {
 }
 
 Bindings load_bindings(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("cannot open the bindings file", Error::Kind::io).in_file(path.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_bindings(text.str(), path.string());
+  return parse_bindings(spec::read_json_file(path, "bindings file", spec::max_json_small_file_bytes), path.string());
 }
 
 }  // namespace mlconv::spec::validation

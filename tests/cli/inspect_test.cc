@@ -109,7 +109,7 @@ TEST_CASE("inspect rejects bad input with a message naming the file and exit cod
   const std::vector<Case> cases = {
       {"empty.mlmodel", "", "empty file; expected a Core ML model (.mlmodel)"},
       {"truncated.mlmodel", swish.substr(0, swish.size() / 2),
-       "not a valid protobuf message (truncated, corrupt, or with messages nested more than 200 deep); "
+       "not a valid protobuf message (truncated, corrupt, or with messages nested more than 256 deep); "
        "expected a Core ML model (.mlmodel)"},
       {"version0.mlmodel", std::string("\x08\x00\x12\x00", 4), "specificationVersion is 0; expected 1 to 10"},
       {"version11.mlmodel", std::string("\x08\x0b\x12\x00", 4),
@@ -135,7 +135,7 @@ TEST_CASE("inspect rejects bad input with a message naming the file and exit cod
   const CommandResult onnx_result = run_mlconv({"inspect", onnx.string()}, {"NO_COLOR=1"});
   CHECK(onnx_result.exit_code == 1);
   CHECK(onnx_result.err == "mlconv: error: " + onnx.string() +
-                           ": not a valid protobuf message (truncated, corrupt, or with messages nested more than 200 "
+                           ": not a valid protobuf message (truncated, corrupt, or with messages nested more than 256 "
                            "deep); expected a Core ML model (.mlmodel) (this is an ONNX file; inspect and dump read Core "
                            "ML .mlmodel files)\n");
 

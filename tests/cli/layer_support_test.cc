@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 
 #include <doctest/doctest.h>
 
+#include "spec/model_io.h"
 #include "tests/support/test_support.h"
 
 namespace mlconv::cli {
@@ -16,7 +16,7 @@ TEST_CASE("layer support: docs/layers.md matches the kernel registry") {
   const std::string generated = layer_support_markdown(exec::KernelRegistry::with_builtin_kernels());
   const auto path = test::source_dir() / "docs" / "layers.md";
   if (std::getenv("MLCONV_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << generated;
+    spec::write_file_atomically(path, generated);  // an interrupted update leaves the old table, not half a new one
   }
   INFO("docs/layers.md is stale; regenerate: MLCONV_UPDATE_GOLDEN=1 build/tests/mlconv_tests -tc='layer support*'");
   CHECK(test::read_file(path) == generated);

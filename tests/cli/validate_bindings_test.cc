@@ -79,7 +79,7 @@ TEST_CASE("validate bindings: file errors name the file and the JSON pointer") {
         "b.json: /classes/A/weights/0/count: the rule reads parameter 'b' of type double; rules read int or long "
         "parameters only");
   const auto missing = scratch_dir("bindings-missing") / "none.json";
-  CHECK_THROWS_WITH_AS(v::load_bindings(missing), (missing.string() + ": cannot open the bindings file").c_str(), Error);
+  CHECK_THROWS_WITH_AS(v::load_bindings(missing), (missing.string() + ": cannot open bindings file: No such file or directory").c_str(), Error);
 }
 
 TEST_CASE("validate bindings: shape rules evaluate, refuse nonsense and render as code") {

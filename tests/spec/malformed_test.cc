@@ -47,7 +47,7 @@ std::string parse_error(std::string_view bytes, const std::string& origin, const
 }
 
 // What every input that protobuf itself cannot parse gets: protobuf reports no position or reason.
-std::string unparsable(const std::string& origin, int depth = 200) {
+std::string unparsable(const std::string& origin, int depth = 256) {
   return origin + ": not a valid protobuf message (truncated, corrupt, or with messages nested more than " +
          std::to_string(depth) + " deep); expected a Core ML model (.mlmodel)";
 }
@@ -357,6 +357,18 @@ TEST_CASE("malformed: deep nesting is refused by the recursion limit, not by a s
     CHECK(parse_error(pipelines, "pipelines", shallow) == unparsable("pipelines", 10));
     CHECK(parse_error(loops, "loops", shallow) == unparsable("loops", 10));
   }
+}
+
+TEST_CASE("malformed: networks and pipelines nested past 64 levels are refused with the limit") {
+  // Well within protobuf's recursion limit (3 levels per loop, 2 per pipeline), so the nesting cap speaks.
+  CHECK(parse_model(nested_loops(63), "loops").model.neuralnetwork().layers(0).has_loop());
+  CHECK(parse_error(nested_loops(70), "loops") ==
+        "loops: layer 'l' in neuralNetwork: its bodyNetwork is one level too many: networks and pipelines nest 65 "
+        "levels deep; the limit is 64 levels");
+  CHECK(parse_model(nested_pipelines(63), "pipelines").model.has_pipeline());
+  const std::string deep = parse_error(nested_pipelines(70), "pipelines");
+  CHECK(deep.find("networks and pipelines nest 65 levels deep; the limit is 64 levels") != std::string::npos);
+  CHECK(deep.rfind("pipelines: pipeline model 0: pipeline model 0: ", 0) == 0);
 }
 
 TEST_CASE("malformed: a file cut at a field boundary has no model type and is refused") {
