@@ -33,7 +33,7 @@ for tool in /usr/bin/time /usr/bin/python3 awk; do
 done
 /usr/bin/python3 -c 'import onnx, numpy' 2>/dev/null || die "needs python3-onnx and python3-numpy for /usr/bin/python3"
 
-if [[ ! -x $build/mlconv ]]; then
+if [[ ! -x $build/cli/mlconv ]]; then
   cmake -S "$root" -B "$build" >/dev/null
   cmake --build "$build" -j2 --target mlconv >/dev/null
 fi
@@ -50,7 +50,7 @@ peak_kb=0
 for ((run = 1; run <= runs; run++)); do
   report=$(mktemp)
   # shellcheck disable=SC2086
-  /usr/bin/time -v "$build/mlconv" convert "$model" -o "$output" $flags >/dev/null 2>"$report" || {
+  /usr/bin/time -v "$build/cli/mlconv" convert "$model" -o "$output" $flags >/dev/null 2>"$report" || {
     cat "$report" >&2
     die "mlconv convert failed"
   }
@@ -68,7 +68,7 @@ output_bytes=$(stat -c %s "$output")
 awk -v w="$weight_bytes" -v t="$median" -v rss="$peak_kb" -v out="$output_bytes" 'BEGIN {
   gbps = w / t / 1e9
   ratio = rss * 1024 / w
-  printf "weights %.0f MB, output %.0f MB, median wall %.2f s: %.2f GB/s (target >= 0.5) %s\n", w / 1e6, out / 1e6, t, gbps, gbps >= 0.5 ? "PASS" : "FAIL"
-  printf "peak RSS %.0f MB = %.2fx the weights (target <= 2.5x) %s\n", rss / 1024, ratio, ratio <= 2.5 ? "PASS" : "FAIL"
+  printf "weights %.0f MB, output %.0f MB, median wall %.2f s: %.2f GB/s (target >= 0.5) %s\n", w / 1e6, out / 1e6, t, gbps, (gbps >= 0.5 ? "PASS" : "FAIL")
+  printf "peak RSS %.0f MB = %.2fx the weights (target <= 2.5x) %s\n", rss / 1024, ratio, (ratio <= 2.5 ? "PASS" : "FAIL")
   exit (gbps >= 0.5 && ratio <= 2.5) ? 0 : 1
 }'
