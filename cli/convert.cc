@@ -3,6 +3,7 @@
 // The pipeline lives in converter/; this file parses options, writes atomically and
 // prints the summary or the --check report.
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -11,7 +12,9 @@
 
 #include "cli/commands.h"
 #include "cli/output_paths.h"
+#include "cli/progress.h"
 #include "converter/convert.h"
+#include "converter/passes/pass.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
 
@@ -38,6 +41,7 @@ struct ConvertArguments {
   std::vector<std::string> input_descriptions;
   std::vector<std::string> output_descriptions;
   bool force = false;
+  std::vector<std::string> fuse;  // --fuse given: one entry ("" when no list followed)
 };
 
 std::map<std::string, std::string> name_text_pairs(const std::vector<std::string>& items, std::string_view option) {
@@ -98,11 +102,15 @@ converter::ConvertOptions options_from(const ConvertArguments& args) {
   options.version = args.version;
   options.input_descriptions = name_text_pairs(args.input_descriptions, "--input-description");
   options.output_descriptions = name_text_pairs(args.output_descriptions, "--output-description");
+  for (const auto& list : args.fuse) options.fusions.merge(converter::parse_fusions(list));
   return options;
 }
 
 void run_convert(const ConvertArguments& args, const Io& io) {
-  const converter::ConvertOptions options = options_from(args);
+  converter::ConvertOptions options = options_from(args);
+  // Only the real stderr, and only a terminal, gets the progress line (tests pass their own streams).
+  ProgressLine progress("mlconv convert", &io.err == &std::cerr && ProgressLine::stderr_is_terminal());
+  options.on_stage = [&progress](std::string_view stage) { progress.stage(stage); };
   const converter::ConversionPlan plan = converter::plan_conversion(args.input, options);
   spdlog::info("read {}: {} nodes covered by rules, {} unsupported op type(s); {} rule file(s)", args.input,
                plan.chosen.size(), plan.unsupported.size(), args.rules.size());
@@ -120,7 +128,9 @@ void run_convert(const ConvertArguments& args, const Io& io) {
   std::vector<std::string> inputs{args.input, args.class_labels};
   inputs.insert(inputs.end(), args.rules.begin(), args.rules.end());
   refuse_output_over_input(args.output, "-o", inputs, args.force);
+  progress.stage("exporting");
   const auto model = converter::export_model(plan, options);
+  progress.stage("writing");
   spec::save_model(model, args.output);
   io.out << "Wrote " << args.output << ": " << converter::conversion_summary(model, plan);
   io.out.flush();
@@ -153,6 +163,10 @@ void register_convert_command(CLI::App& app, const Io& io) {
   command->add_option("--version", args->version, "Metadata: model version string");
   command->add_option("--input-description", args->input_descriptions, "NAME=TEXT; repeatable");
   command->add_option("--output-description", args->output_descriptions, "NAME=TEXT; repeatable");
+  command->add_option("--fuse", args->fuse,
+                      "Fuse layers: a comma-separated list of conv-bn, conv-mul, conv-add, gemm-add; alone, all of them")
+      ->expected(0, 1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->footer(
       "Rules are tried in order (files in the order given, then the built-in mappings); the first match wins.\n"
       "Without a rule for an op, conversion fails listing every unsupported op with a rule to paste.\n"
@@ -160,6 +174,7 @@ void register_convert_command(CLI::App& app, const Io& io) {
       "Examples:\n"
       "  mlconv convert model.json -o model.mlmodel --rules rules.json\n"
       "  mlconv convert model.json --check --rules rules.json\n"
+      "  mlconv convert model.onnx -o model.mlmodel --fuse conv-bn,gemm-add\n"
       "  mlconv convert model.json -o model.mlmodel --allow-custom --image-input image --image-scale 0.00392157");
   command->callback([args, &io] { run_convert(*args, io); });
 }

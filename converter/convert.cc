@@ -1,4 +1,4 @@
-// Planning a conversion: rules in order (user files, built-ins, --allow-custom),
+// Planning a conversion: the graph passes, rules in order (user files, built-ins, --allow-custom),
 // composite expansion to a fixed point, and the reports about what will happen.
 #include "converter/convert.h"
 
@@ -7,6 +7,7 @@
 #include "converter/export/custom_layer.h"
 #include "converter/export/layer_table.h"
 #include "converter/frontends/load_graph.h"
+#include "converter/passes/pass.h"
 #include "converter/rules/composite.h"
 #include "spec/error.h"
 
@@ -78,11 +79,14 @@ std::optional<int> spec_version_for_target(std::string_view target) {
 }
 
 ConversionPlan plan_conversion(const std::filesystem::path& input, const ConvertOptions& options) {
+  if (options.on_stage) options.on_stage("loading");
   return plan_conversion(load_graph(input), options);
 }
 
 ConversionPlan plan_conversion(Graph graph, const ConvertOptions& options) {
   ConversionPlan plan{std::move(graph), {}, {}, {}, {}};
+  run_passes(plan.graph, PassOptions{options.fusions, options.on_stage});
+  if (options.on_stage) options.on_stage("planning");
   for (const auto& file : options.rule_files) {
     for (Rule& rule : load_rules_file(file)) plan.rules.push_back(std::move(rule));
   }

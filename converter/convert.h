@@ -5,6 +5,8 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
+#include <set>
 #include <map>
 #include <optional>
 #include <string>
@@ -37,6 +39,10 @@ struct ConvertOptions {
   std::string version;
   std::map<std::string, std::string> input_descriptions;
   std::map<std::string, std::string> output_descriptions;
+  // Fusions to apply (converter/passes/pass.h: parse_fusions); empty = none.
+  std::set<std::string> fusions;
+  // Told each stage's name as it starts ("loading", a pass, "planning"), for progress.
+  std::function<void(std::string_view)> on_stage;
 };
 
 struct UnsupportedOp {
@@ -53,8 +59,8 @@ struct ConversionPlan {
   std::vector<std::string> notes;          // what --allow-custom did, for the summary
 };
 
-// Loads the input and the rule files, expands composite rules and assigns a rule to
-// every node. Unsupported ops are collected, not thrown (see require_supported).
+// Loads the input and the rule files, runs the graph passes (converter/passes/),
+// expands composite rules and assigns a rule to every node. Unsupported ops are collected, not thrown (see require_supported).
 ConversionPlan plan_conversion(const std::filesystem::path& input, const ConvertOptions& options);
 // The same for a graph already loaded (tests, other frontends).
 ConversionPlan plan_conversion(Graph graph, const ConvertOptions& options);

@@ -142,6 +142,37 @@ void run_shape_inference(onnx::ModelProto& model, const std::map<std::string, st
   }
 }
 
+// Elements a tensor declares by its dims, saturating instead of overflowing.
+std::uint64_t declared_elements(const onnx::TensorProto& tensor) {
+  std::uint64_t count = 1;
+  for (const auto d : tensor.dims()) {
+    if (d < 0) return 0;  // the checker reports it
+    const auto size = static_cast<std::uint64_t>(d);
+    if (size != 0 && count > UINT64_MAX / 4 / size) return UINT64_MAX / 4;
+    count *= size;
+  }
+  return count;
+}
+
+// Core ML keeps every weight inside the one .mlmodel protobuf message, as float32. When
+// the declared weights alone pass protobuf's 2 GiB limit the output cannot be written,
+// so the model is refused from its dims, before any weight is read or converted.
+void check_declared_weight_size(const onnx::GraphProto& graph) {
+  std::uint64_t elements = 0;
+  for (const auto& initializer : graph.initializer()) elements += declared_elements(initializer);
+  for (const auto& node : graph.node()) {
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.has_t()) elements += declared_elements(attribute.t());
+    }
+  }
+  const std::uint64_t bytes = elements * 4;
+  if (bytes > max_model_bytes) {
+    throw Error("the initializers declare " + std::to_string(elements) + " values, " + std::to_string(bytes) +
+                " bytes as Core ML float32 weights, more than protobuf's " + std::to_string(max_model_bytes) +
+                "-byte (2 GiB) limit for one .mlmodel message; split the model or quantize its weights first");
+  }
+}
+
 struct Context {
   SourceLocation location;
   std::map<std::string, std::int64_t> opsets;
@@ -400,6 +431,7 @@ Graph load_onnx_graph(const fs::path& path) {
     for (const auto& opset : model.opset_import()) {
       context.opsets[opset.domain() == "ai.onnx" ? "" : opset.domain()] = opset.version();
     }
+    check_declared_weight_size(model.graph());
     of::inline_external_data(*model.mutable_graph(), path.parent_path());
     // ONNX 1.12 refuses any IR version newer than its own, though newer IR versions only
     // add element types (which element_type() refuses by name) and function features. Check

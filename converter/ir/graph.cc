@@ -8,6 +8,7 @@
 #include <cstring>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "spec/error.h"
 #include "spec/weights.h"
@@ -78,6 +79,14 @@ template <typename Out>
 std::vector<Out> convert_elements(const TensorData& tensor) {
   check_byte_count(tensor);
   const auto count = static_cast<std::size_t>(tensor.element_count());
+  if constexpr (std::is_same_v<Out, float>) {
+    // Weights are float32 almost always: one block copy instead of a per-element switch.
+    if (tensor.type == ElementType::float32) {
+      std::vector<float> out(count);
+      if (count != 0) std::memcpy(out.data(), tensor.bytes.data(), count * sizeof(float));
+      return out;
+    }
+  }
   std::vector<Out> out(count);
   const std::string& b = tensor.bytes;
   for (std::size_t i = 0; i < count; ++i) {

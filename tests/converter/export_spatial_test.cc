@@ -87,14 +87,14 @@ TEST_CASE("convert Conv: a group that does not divide the input channels is name
             "attributes": {"group": {"type": "int", "value": 3}}})",
         iota_tensor("w", {6, 1, 1, 1})));
   });
-  CHECK(message == "model.json:5: node 'conv1' (Conv): attribute 'group'=3 does not divide 4 input channels");
+  CHECK(message == "model.json:5: node 'conv1' (Conv): the input has 4 channels; W [6, 1, 1, 1] with group 3 expects 3");
 }
 
 TEST_CASE("convert Conv: a weight that does not fit the input channels is an error") {
   CHECK(error_of([] {
           (void)convert_json(one_node_graph(R"({"name": "conv1", "op_type": "Conv", "inputs": ["x", "w"], "outputs": ["y"]})",
                                             iota_tensor("w", {2, 3, 1, 1})));
-        }) == "model.json:5: node 'conv1' (Conv): weight [2, 3, 1, 1] expects 3 input channels (C/group x group); the input has 4");
+        }) == "model.json:5: node 'conv1' (Conv): the input has 4 channels; W [2, 3, 1, 1] with group 1 expects 3");
 }
 
 TEST_CASE("convert ConvTranspose: [C_in, C_out/group, kH, kW] weights, pads and output_padding") {

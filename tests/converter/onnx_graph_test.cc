@@ -237,6 +237,16 @@ TEST_CASE("onnx: external data errors name the file, the initializer and what wa
                                      "relative path inside the model's directory");
 }
 
+TEST_CASE("onnx: weights past the 2 GiB protobuf limit are refused from their declared size, before any is read") {
+  // 600,000,000 float32 values declared; the external file does not even exist, so the
+  // message proves nothing was read.
+  const auto huge = fixture("external_huge/model.onnx");
+  CHECK(load_error(huge) == shown(huge) +
+                                ": the initializers declare 600000000 values, 2400000000 bytes as Core ML float32 weights, more "
+                                "than protobuf's 2147483647-byte (2 GiB) limit for one .mlmodel message; split the model or "
+                                "quantize its weights first");
+}
+
 TEST_CASE("onnx: a symbolic link out of the model's directory is refused") {
   const fs::path dir = mlconv::test::scratch_dir("onnx_symlink");
   fs::copy_file(fixture("external/model.onnx"), dir / "model.onnx");
