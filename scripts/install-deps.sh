@@ -11,6 +11,7 @@ packages=(
   libonnx-dev  # the converter's ONNX frontend (protobuf model, checker, shape inference)
   python3-jsonschema  # validates inspect's JSON against schemas/ in the test suite
   python3-numpy python3-onnx  # test fixtures and the ONNX backend conformance cases
+  clang libclang-rt-14-dev llvm  # the sanitizer build, libFuzzer targets, symbolized reports (CMakePresets.json)
 )
 
 missing=()

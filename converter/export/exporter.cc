@@ -275,7 +275,8 @@ cml::Model export_in_mode(const ConversionPlan& plan, const ConvertOptions& opti
   bind_outputs(graph, state);
   add_tensor_hints(*layers, state);
 
-  for (const auto& [name, text] : options.output_descriptions) {
+  for (const auto& [output_name, text] : options.output_descriptions) {
+    const std::string& name = output_name;  // clang 14 cannot capture a structured binding in a lambda
     if (std::none_of(graph.outputs().begin(), graph.outputs().end(), [&](const Value* v) { return v->name == name; })) {
       throw Error("--output-description names '" + name + "', which is not a graph output", Error::Kind::usage);
     }

@@ -199,7 +199,10 @@ class BiLstmKernel final : public Kernel {
   }
 
   void run(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) override {
-    const auto [steps, batch] = read_sequence(*inputs[0], settings_.input);
+    // Plain variables: clang 14 cannot capture a structured binding in a lambda.
+    const auto sequence = read_sequence(*inputs[0], settings_.input);
+    const std::int64_t steps = sequence.steps;
+    const std::int64_t batch = sequence.batch;
     const std::int64_t n = settings_.hidden;
     std::vector<float> projected(static_cast<std::size_t>(steps * batch * 8 * n));
     project_inputs(inputs[0]->data(), steps * batch, both_w_, both_bias_, projected.data(), *ctx.pool);
