@@ -116,7 +116,7 @@ TEST_CASE("stripping rejects truncated and over-deep input") {
   cursor->set_specificationversion(1);
   const std::string nested = spec::serialize_model(deep);
   CHECK_THROWS_WITH_AS(spec::strip_weight_values(nested, 16, 200),
-                       "not a valid protobuf message (truncated, corrupt, or with messages nested more than 256 deep); "
+                       "not a valid protobuf message (truncated, corrupt, or with messages nested more than 200 deep); "
                        "expected a Core ML model (.mlmodel)",
                        Error);
 }

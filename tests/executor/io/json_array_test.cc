@@ -83,8 +83,11 @@ TEST_CASE("json array: reading files") {
         path.string() + ": not valid JSON: number overflow parsing '1e400'");
   testing::spit(path, "[[1, 2], [3]]");
   CHECK(error_of([&] { read_json_tensor(path); }) == path.string() + ": [1] has 1 element; its siblings have 2");
-  // nlohmann's parser is iterative, so deep nesting costs no stack; the rank limit refuses it.
+  // Hostile nesting is refused before parsing; nesting within that, by the rank limit.
   testing::spit(path, std::string(100000, '[') + "1" + std::string(100000, ']'));
+  CHECK(error_of([&] { read_json_tensor(path, JsonReadOptions{.max_rank = 2}); }) ==
+        path.string() + ":1: arrays and objects nest more than 256 levels deep");
+  testing::spit(path, "[[[1]]]");
   CHECK(error_of([&] { read_json_tensor(path, JsonReadOptions{.max_rank = 2}); }) ==
         path.string() + ": [0][0] nests arrays deeper than the rank limit of 2");
 }
