@@ -15,6 +15,10 @@ namespace mlconv::cli {
 namespace {
 
 spdlog::color_mode color_mode_for(ColorChoice color) {
+  // NO_COLOR wins over everything: a user who set it wants no escape codes, even from a script
+  // that passes --color always.
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return spdlog::color_mode::never;
   switch (color) {
     case ColorChoice::always:
       return spdlog::color_mode::always;
@@ -23,9 +27,8 @@ spdlog::color_mode color_mode_for(ColorChoice color) {
     case ColorChoice::automatic:
       break;
   }
-  const char* no_color = std::getenv("NO_COLOR");
   // spdlog's automatic mode colours only when stderr is a terminal that claims colours.
-  return no_color != nullptr && *no_color != '\0' ? spdlog::color_mode::never : spdlog::color_mode::automatic;
+  return spdlog::color_mode::automatic;
 }
 
 spdlog::level::level_enum level_for(int verbosity) {

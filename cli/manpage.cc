@@ -126,7 +126,7 @@ std::string manpage(const CommandTree& tree) {
       << ".TP\n2\nA command-line mistake.\n";
   out << ".SH ENVIRONMENT\n"
       << ".TP\n.B NO_COLOR\nWhen set to a non-empty value, warnings and errors are not coloured "
-      << "(unless \\fB\\-\\-color always\\fR is given).\n"
+      << "(not even with \\fB\\-\\-color always\\fR).\n"
       << ".TP\n.B " << roff(exec::plugin_path_variable) << "\nCustom-layer plugins for \\fBrun\\fR and \\fBvalidate\\fR: "
       << "files or directories separated by colons, loaded after those given with \\fB\\-\\-plugin\\fR.\n";
   out << ".SH SEE ALSO\nThe guide in the docs/ directory of the source tree: docs/install.md, docs/inspect.md, "

@@ -99,8 +99,8 @@ TEST_CASE("command: colour only when asked for or on a terminal, never under NO_
   CHECK(always.exit_code == 1);
   CHECK(always.err.rfind("mlconv: " + escape, 0) == 0);
   CHECK(always.err.find("error") != std::string::npos);
-  // An explicit --color always is a per-run request, which NO_COLOR does not override (no-color.org).
-  CHECK(run_mlconv(with({"--color=always"}), {"NO_COLOR=1"}).err.find(escape) != std::string::npos);
+  // NO_COLOR wins even over an explicit --color always.
+  CHECK(run_mlconv(with({"--color=always"}), {"NO_COLOR=1"}).err.find(escape) == std::string::npos);
   // A usage error is reported the way the options before it ask.
   const CommandResult usage = run_mlconv({"--color", "always", "inspect", "--frobnicate"}, {"NO_COLOR="});
   CHECK(usage.exit_code == 2);
