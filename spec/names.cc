@@ -18,7 +18,7 @@ std::string_view model_type_name(const cml::Model& model) { return oneof_case_na
 
 std::string_view feature_type_name(const cml::FeatureType& type) { return oneof_case_name(type, "Type"); }
 
-std::string_view layer_case_name(cml::NeuralNetworkLayer::LayerCase layer_case) {
+std::string_view layer_case_name(int layer_case) {
   const pb::Descriptor* layer = cml::NeuralNetworkLayer::descriptor();
   const pb::FieldDescriptor* field = layer->FindFieldByNumber(layer_case);
   // The layer's plain fields (name = 1, input = 2, ...) share the number space but are no layer case.

@@ -17,8 +17,10 @@ std::string_view layer_type_name(const CoreML::Specification::NeuralNetworkLayer
 std::string_view model_type_name(const CoreML::Specification::Model& model);
 std::string_view feature_type_name(const CoreML::Specification::FeatureType& type);
 
-// Name of a layer case by its number, for code that holds only the case.
-std::string_view layer_case_name(CoreML::Specification::NeuralNetworkLayer::LayerCase layer_case);
+// Name of a layer case by its number, for code that holds only the case. An int, not
+// the LayerCase enum: numbers read from hostile files may lie outside the enum's range,
+// where merely holding them in the enum type is undefined behaviour.
+std::string_view layer_case_name(int layer_case);
 
 // The name of an enum value as the schema spells it ("FLOAT32", "RGB"), or its number when unknown.
 std::string enum_value_name(const google::protobuf::EnumDescriptor* descriptor, int value);

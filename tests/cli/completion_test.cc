@@ -117,7 +117,9 @@ TEST_CASE("completion: bash and zsh completions and the man page list every comm
   const std::string zsh = generated({"completion", "zsh"});
   const std::string man = generated({"manpage"});
 
-  for (const auto& [name, command] : commands) {
+  for (const auto& entry : commands) {
+    const auto& name = entry.first;
+    const auto& command = entry.second;
     CAPTURE(name);
     const std::string bash_part = part(bash, "\n    " + name + ")\n", "\n      ;;");
     const std::string zsh_part = part(zsh, "\n_mlconv_" + name + "() {", "\n}\n");

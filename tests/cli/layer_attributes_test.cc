@@ -26,7 +26,9 @@ std::string line_of(const cml::NeuralNetworkLayer& layer) { return format_layer_
 void check_plain_values(const Json& attributes, const std::string& where) {
   INFO(where);
   REQUIRE(attributes.is_object());
-  for (const auto& [key, value] : attributes.items()) {
+  for (const auto& entry : attributes.items()) {
+    const auto& key = entry.key();
+    const auto& value = entry.value();
     INFO("key " << key);
     CHECK(!key.empty());
     CHECK(!value.is_null());

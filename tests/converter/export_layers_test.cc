@@ -220,8 +220,10 @@ std::string single(const std::string& op, const std::string& initializers, const
 }
 
 TEST_CASE("convert unary and variadic ops: Exp, Log, Sqrt, Abs, Sum, Max, Min, Mean") {
-  for (const auto& [op, type] : {std::pair{"Exp", cml::UnaryFunctionLayerParams::EXP}, std::pair{"Log", cml::UnaryFunctionLayerParams::LOG},
+  for (const auto& entry : {std::pair{"Exp", cml::UnaryFunctionLayerParams::EXP}, std::pair{"Log", cml::UnaryFunctionLayerParams::LOG},
                                  std::pair{"Sqrt", cml::UnaryFunctionLayerParams::SQRT}, std::pair{"Abs", cml::UnaryFunctionLayerParams::ABS}}) {
+    const auto& op = entry.first;
+    const auto& type = entry.second;
     CAPTURE(op);
     const auto model = convert_json(single(op, "", "{}", R"(["x"])"));
     CHECK(layers_of(model)[0].unary().type() == type);

@@ -65,8 +65,10 @@ TEST_CASE("convert Conv: OIHW weights copied as is, groups, strides, dilations a
 }
 
 TEST_CASE("convert Conv: auto_pad SAME_UPPER and SAME_LOWER pick the matching asymmetry") {
-  for (const auto& [mode, expected] : {std::pair{"SAME_UPPER", CoreML::Specification::SamePadding::BOTTOM_RIGHT_HEAVY},
+  for (const auto& entry : {std::pair{"SAME_UPPER", CoreML::Specification::SamePadding::BOTTOM_RIGHT_HEAVY},
                                        std::pair{"SAME_LOWER", CoreML::Specification::SamePadding::TOP_LEFT_HEAVY}}) {
+    const auto& mode = entry.first;
+    const auto& expected = entry.second;
     CAPTURE(mode);
     const auto model = convert_json(one_node_graph(
         std::string(R"({"name": "c", "op_type": "Conv", "inputs": ["x", "w"], "outputs": ["y"],
@@ -139,8 +141,10 @@ TEST_CASE("convert pooling: MaxPool, AveragePool with count_include_pad, and the
           "attributes": {"kernel_shape": {"type": "ints", "value": [3, 3]}}})", ""));
   CHECK(layers_of(average_default)[0].pooling().avgpoolexcludepadding());
 
-  for (const auto& [op, type] : {std::pair{"GlobalAveragePool", CoreML::Specification::PoolingLayerParams::AVERAGE},
+  for (const auto& entry : {std::pair{"GlobalAveragePool", CoreML::Specification::PoolingLayerParams::AVERAGE},
                                  std::pair{"GlobalMaxPool", CoreML::Specification::PoolingLayerParams::MAX}}) {
+    const auto& op = entry.first;
+    const auto& type = entry.second;
     CAPTURE(op);
     const auto global = convert_json(one_node_graph(
         std::string(R"({"name": "g", "op_type": ")") + op + R"(", "inputs": ["x"], "outputs": ["y"]})", ""));

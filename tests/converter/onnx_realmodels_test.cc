@@ -125,7 +125,9 @@ TEST_CASE("onnx: backend node tests load (MLCONV_ONNX_NODE_TESTS)" *
     }
   }
   MESSAGE(loaded << " of " << models.size() << " node test models load");
-  for (const auto& [message, cases] : refused) {
+  for (const auto& entry : refused) {
+    const auto& message = entry.first;
+    const auto& cases = entry.second;
     MESSAGE(cases.size() << " refused with '" << message << "', e.g. " << cases.front());
     // Only what the IR cannot hold may be refused.
     const bool unsupported = message.find("supports") != std::string::npos ||

@@ -55,7 +55,9 @@ TEST_CASE("fuzz: every saved fuzz finding is handled by its target's code path")
 
 TEST_CASE("fuzz: the targets refuse garbage with mlconv::Error, not another exception") {
   const std::string garbage = "\x08\x96\x01not a model, graph, rules file, array or image\xff\xfe";
-  for (const auto& [name, run] : targets()) {
+  for (const auto& entry : targets()) {
+    const auto& name = entry.first;
+    const auto& run = entry.second;
     CAPTURE(name);
     CHECK_NOTHROW(run(garbage));
     CHECK_NOTHROW(run(std::string_view{}));

@@ -78,7 +78,9 @@ TEST_CASE("model io: every NeuralNetworkLayer.layer case has Apple's name and fi
   // The layer's plain fields keep Apple's numbers too.
   const std::pair<std::string_view, int> plain[] = {{"name", 1},         {"input", 2},         {"output", 3},
                                                     {"inputTensor", 4}, {"outputTensor", 5}, {"isUpdatable", 10}};
-  for (const auto& [name, number] : plain) {
+  for (const auto& entry : plain) {
+    const auto& name = entry.first;
+    const auto& number = entry.second;
     CAPTURE(name);
     const pb::FieldDescriptor* field = layer->FindFieldByName(std::string(name));
     REQUIRE(field != nullptr);

@@ -511,7 +511,9 @@ TEST_CASE("model io: a serialized model carries Apple's field numbers and wire t
   }
 
   // No field beyond those listed: a wrongly numbered field would appear here.
-  for (const auto& [parent, children] : expected_children) {
+  for (const auto& entry : expected_children) {
+    const auto& parent = entry.first;
+    const auto& children = entry.second;
     CAPTURE(parent);
     std::string message = bytes;
     if (!parent.empty()) {

@@ -43,10 +43,10 @@ TEST_CASE("names: layer_case_name by case number") {
   CHECK(layer_case_name(Layer::LAYER_NOT_SET) == "");
   // Numbers of the layer's plain fields (name = 1, input = 2, isUpdatable = 10)
   // and numbers no field has are not layer cases.
-  CHECK(layer_case_name(static_cast<Layer::LayerCase>(1)) == "");
-  CHECK(layer_case_name(static_cast<Layer::LayerCase>(2)) == "");
-  CHECK(layer_case_name(static_cast<Layer::LayerCase>(10)) == "");
-  CHECK(layer_case_name(static_cast<Layer::LayerCase>(9999)) == "");
+  CHECK(layer_case_name(1) == "");
+  CHECK(layer_case_name(2) == "");
+  CHECK(layer_case_name(10) == "");
+  CHECK(layer_case_name(9999) == "");
 }
 
 TEST_CASE("names: every layer case agrees between layer_type_name and layer_case_name") {

@@ -92,7 +92,9 @@ TEST_CASE("arithmetic: comparisons with two inputs or with alpha") {
   const std::vector<std::pair<std::string, std::vector<float>>> cases{
       {"equal", {0, 1, 0}},    {"notEqual", {1, 0, 1}},   {"lessThan", {1, 0, 0}},
       {"lessEqual", {1, 1, 0}}, {"greaterThan", {0, 0, 1}}, {"greaterEqual", {0, 1, 1}}};
-  for (const auto& [type, expected] : cases) {
+  for (const auto& entry : cases) {
+    const auto& type = entry.first;
+    const auto& expected = entry.second;
     CAPTURE(type);
     check_tensor(binary(type, a, b), {3}, expected);
     check_tensor(run_layer(R"(name: "c" input: "a" output: "y" )" + type + " { alpha: 2 }", {a})[0], {3}, expected);

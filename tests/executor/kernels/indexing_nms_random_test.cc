@@ -189,8 +189,10 @@ TEST_CASE("indexing: categoricalDistribution frequencies follow softmax(logits /
   const float ln2 = std::log(2.0F);
   const float ln5 = std::log(5.0F);
   const Tensor logits({2, 3}, {0, ln2, ln5, 0, ln2, ln5});
-  for (const auto& [temperature, expected] :
+  for (const auto& entry :
        std::map<float, std::vector<double>>{{1.0F, {0.125, 0.25, 0.625}}, {2.0F, {0.21504, 0.30412, 0.48084}}}) {
+    const auto& temperature = entry.first;
+    const auto& expected = entry.second;
     CAPTURE(temperature);
     const std::string layer = R"(name: "r" input: "x" output: "y" categoricalDistribution
                                   { seed: 21 numSamples: 100000 isLogits: true temperature: )" +
