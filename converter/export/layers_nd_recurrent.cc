@@ -215,8 +215,15 @@ class RecurrentMapping {
   // One [1, Batch, h, 1, 1] blob per direction from the optional state input, or none.
   std::vector<std::string> initial_states(std::size_t index, const char* role) {
     if (!b_.has_input(index)) return {};
-    expect_shape(index, role, {dirs_, batch_, hidden_});
-    const std::string state = b_.operand(index);
+    // layout 1 puts the batch axis first: [Batch, dirs, h].
+    expect_shape(index, role, layout_ == 0 ? std::vector<std::int64_t>{dirs_, batch_, hidden_} : std::vector<std::int64_t>{batch_, dirs_, hidden_});
+    std::string state = b_.operand(index);
+    if (layout_ == 1 && dirs_ == 2) {
+      const std::string swapped = b_.temp_blob(std::string(role) + "_directions_first");
+      auto& transpose = *b_.add_layer(std::string(role) + "_directions_first", {state}, {swapped}).mutable_transpose();
+      for (const std::uint64_t axis : {1, 0, 2}) transpose.add_axes(axis);
+      state = swapped;
+    }
     std::vector<std::string> parts{state};
     if (dirs_ == 2) {
       parts = {b_.temp_blob(std::string(role) + "_forward"), b_.temp_blob(std::string(role) + "_backward")};
