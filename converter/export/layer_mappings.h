@@ -61,6 +61,15 @@ void build_lrn_layer(LayerBuilder& b);
 void build_instance_norm_layer(LayerBuilder& b);
 void build_pad_layer(LayerBuilder& b);
 
+// layers_resize.cc (Resize / Upsample -> upsample, both network kinds)
+void build_resize_layer(LayerBuilder& b);
+void build_nd_resize_layer(LayerBuilder& b);
+
+// layers_nd_recurrent.cc (N-d, iOS 13)
+void build_nd_lstm_layer(LayerBuilder& b);
+void build_nd_gru_layer(LayerBuilder& b);
+void build_nd_rnn_layer(LayerBuilder& b);
+
 // layers_nd_activation.cc (N-d, iOS 13)
 void build_nd_softmax_layer(LayerBuilder& b);
 void build_nd_log_softmax_layer(LayerBuilder& b);

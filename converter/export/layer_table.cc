@@ -63,6 +63,7 @@ constexpr std::array builtin_table = {
     LayerMapping{"Transpose", "", "permute", build_transpose_layer, "transpose", build_nd_transpose_layer},
     LayerMapping{"Identity", "", "removed (pass-through)", build_passthrough, "", build_passthrough},
     LayerMapping{"Dropout", "", "removed (pass-through)", build_passthrough, "", build_passthrough},
+    LayerMapping{"Resize", "", "upsample (NN / BILINEAR)", build_resize_layer, "", build_nd_resize_layer},
 
     // N-d only (iOS 13): no rank-5 layer expresses these.
     LayerMapping{"Pow", "", "", nullptr, "powBroadcastable", build_nd_pow_layer},
@@ -142,6 +143,9 @@ constexpr std::array builtin_table = {
     LayerMapping{"DepthToSpace", "", "", nullptr, "reorganizeData (DEPTH_TO_SPACE / PIXEL_SHUFFLE)", build_nd_depth_to_space_layer},
     LayerMapping{"NegativeLogLikelihoodLoss", "", "", nullptr, "gatherAlongAxis + broadcasting arithmetic + reduceSum", build_nd_nll_loss_layer},
     LayerMapping{"SoftmaxCrossEntropyLoss", "", "", nullptr, "softmaxND + unary (LOG) + the NLL layers", build_nd_softmax_cross_entropy_layer},
+    LayerMapping{"LSTM", "", "", nullptr, "uniDirectionalLSTM / biDirectionalLSTM (+ reshape, transpose)", build_nd_lstm_layer},
+    LayerMapping{"GRU", "", "", nullptr, "gru (+ reverse, concatND, reshape, transpose)", build_nd_gru_layer},
+    LayerMapping{"RNN", "", "", nullptr, "simpleRecurrent (+ reverse, concatND, reshape, transpose)", build_nd_rnn_layer},
     LayerMapping{"SpaceToDepth", "", "", nullptr, "reorganizeData (SPACE_TO_DEPTH)", build_nd_space_to_depth_layer},
 };
 
