@@ -5,6 +5,7 @@
 #include <set>
 
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_dynamic.h"
 #include "converter/export/layers_nd_support.h"
 
 namespace mlconv::converter {
@@ -113,6 +114,7 @@ void build_nd_argmax_layer(LayerBuilder& b) { arg_reduce(b, true); }
 void build_nd_argmin_layer(LayerBuilder& b) { arg_reduce(b, false); }
 
 void build_nd_topk_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_topk(b);
   const auto x = b.shape(0);
   const std::int64_t axis = nd::positive_axis(b, b.attr_int("axis", -1), std::max<std::size_t>(x.size(), 1));
   std::int64_t k = 0;
@@ -138,6 +140,7 @@ void build_nd_topk_layer(LayerBuilder& b) {
 }
 
 void build_nd_cumsum_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_cumsum(b);
   const auto x = b.shape(0);
   const auto axis_values = b.constant_ints(1, "axis");
   if (axis_values.size() != 1) b.fail("axis must hold one value");
