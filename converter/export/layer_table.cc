@@ -6,6 +6,7 @@
 #include <array>
 
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_control_flow.h"
 
 namespace mlconv::converter {
 namespace {
@@ -143,6 +144,8 @@ constexpr std::array builtin_table = {
     LayerMapping{"NegativeLogLikelihoodLoss", "", "", nullptr, "gatherAlongAxis + broadcasting arithmetic + reduceSum", build_nd_nll_loss_layer},
     LayerMapping{"SoftmaxCrossEntropyLoss", "", "", nullptr, "softmaxND + unary (LOG) + the NLL layers", build_nd_softmax_cross_entropy_layer},
     LayerMapping{"SpaceToDepth", "", "", nullptr, "reorganizeData (SPACE_TO_DEPTH)", build_nd_space_to_depth_layer},
+    LayerMapping{"If", "", "", nullptr, "branch (bodies: the branches' layers + copy)", build_nd_if_layer},
+    LayerMapping{"Loop", "", "", nullptr, "loop (body: the body's layers + copy; scan outputs: concatND + sliceStatic)", build_nd_loop_layer},
 };
 
 }  // namespace
