@@ -395,6 +395,43 @@ void build_reshape_to_declared(LayerBuilder& b) {
   b.set_output_shape(0, out);
 }
 
+std::vector<std::int64_t> reduced_axes_from_declared(const LayerBuilder& b, const std::vector<std::int64_t>& x, bool keep_dims) {
+  const auto out = declared_output_shape(b, 0, 1);
+  const auto unclear = [&] {
+    b.fail("axes (" + input_name(b, 1) + ") are computed at run time, and the declared output shape " + nd::dims_text(out) +
+           " does not tell which axes of " + nd::dims_text(x) + " are reduced; Core ML reductions take their axes as parameters");
+  };
+  std::vector<std::int64_t> axes;
+  if (keep_dims) {
+    if (out.size() != x.size()) unclear();
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if (out[i] == x[i]) continue;
+      if (out[i] != 1) unclear();
+      axes.push_back(static_cast<std::int64_t>(i));
+    }
+    return axes;
+  }
+  // Without keepdims: the one set of removed axes that leaves the declared shape.
+  if (out.size() > x.size()) unclear();
+  int matches = 0;
+  for (std::uint32_t mask = 0; mask < (1U << x.size()); ++mask) {
+    std::vector<std::int64_t> kept;
+    std::vector<std::int64_t> removed;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      if ((mask >> i) & 1U) {
+        removed.push_back(static_cast<std::int64_t>(i));
+      } else {
+        kept.push_back(x[i]);
+      }
+    }
+    if (kept != out) continue;
+    ++matches;
+    axes = removed;
+  }
+  if (matches != 1) unclear();
+  return axes;
+}
+
 std::vector<std::int64_t> split_sizes_from_declared(const LayerBuilder& b, std::int64_t axis) {
   std::vector<std::int64_t> sizes;
   for (std::size_t i = 0; i < b.node().outputs.size(); ++i) {

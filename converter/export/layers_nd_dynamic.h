@@ -35,6 +35,10 @@ void build_pad(LayerBuilder& b);
 void build_trilu(LayerBuilder& b);
 // Squeeze/Unsqueeze with computed axes only move no data: a reshape to the declared shape.
 void build_reshape_to_declared(LayerBuilder& b);
+// Reduce* with computed axes: the axes the declared output shape implies (with keepdims,
+// the axes that became 1; an axis of size 1 reduces to itself either way). Fails when the
+// shapes leave the choice open. Empty: the reduction changes nothing.
+std::vector<std::int64_t> reduced_axes_from_declared(const LayerBuilder& b, const std::vector<std::int64_t>& x, bool keep_dims);
 // Split with computed sizes: the sizes are the declared output shapes along the axis.
 std::vector<std::int64_t> split_sizes_from_declared(const LayerBuilder& b, std::int64_t axis);
 

@@ -28,10 +28,13 @@ using SetReduction = void (*)(cml::NeuralNetworkLayer&, const Reduction&);
 
 void reduce(LayerBuilder& b, SetReduction set) {
   const auto x = b.shape(0);
-  std::vector<std::int64_t> axes = b.has_input(1) ? b.constant_ints(1, "axes") : b.attr_ints("axes", {});
   Reduction r;
   r.keep_dims = b.attr_int("keepdims", 1) != 0;
-  if (axes.empty() && b.attr_int("noop_with_empty_axes", 0) != 0) {
+  const bool runtime_axes = dynamic::computed(b, 1);
+  std::vector<std::int64_t> axes = runtime_axes ? dynamic::reduced_axes_from_declared(b, x, r.keep_dims)
+                                   : b.has_input(1) ? b.constant_ints(1, "axes")
+                                                    : b.attr_ints("axes", {});
+  if (axes.empty() && (runtime_axes || b.attr_int("noop_with_empty_axes", 0) != 0)) {
     nd::same_shape_layer(b).mutable_activation()->mutable_linear()->set_alpha(1.0F);
     return;
   }

@@ -216,6 +216,20 @@ TEST_CASE("convert dynamic: Squeeze and Split with run-time arguments follow the
   CHECK(values_of(out, "b") == std::vector<float>{2, 3, 4});
 }
 
+TEST_CASE("convert dynamic: ReduceSum with run-time axes takes them from the declared shape, or refuses when it is ambiguous") {
+  // Summing axis 1 of a [3, 2, 2] tensor holding 0..11, kept as size 1.
+  const std::vector<Input> inputs{{"x", "float32", {3, 2, 2}, iota_values(12)}, {"axes", "int64", {1}, {1}}};
+  const auto kept = convert_json(dynamic_graph("ReduceSum", inputs, {{"y", {3, 1, 2}}}));
+  REQUIRE(has_layer(kept, cml::NeuralNetworkLayer::kReduceSum));
+  CHECK(values_of(run(kept, inputs), "y") == std::vector<float>{2, 4, 10, 12, 18, 20});
+
+  // Without keepdims [3, 2] could come from removing axis 1 or axis 2.
+  const std::string message = error_of([&] {
+    (void)convert_json(dynamic_graph("ReduceSum", inputs, {{"y", {3, 2}}}, R"({"keepdims": {"type": "int", "value": 0}})"));
+  });
+  CHECK(message.find("does not tell which axes of [3, 2, 2] are reduced") != std::string::npos);
+}
+
 TEST_CASE("convert dynamic: an output shape that depends on run-time values must be declared") {
   const std::string graph = R"({"opset_imports": [{"version": 18}],
     "inputs": [{"name": "x", "type": "float32", "shape": [2, 3]}, {"name": "shape", "type": "int64", "shape": [1]}],
