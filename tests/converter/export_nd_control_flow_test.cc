@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "executor/predictor.h"
+#include "spec/validation/validator.h"
 #include "tests/converter/converter_test_support.h"
 
 namespace mlconv::test {
@@ -25,6 +26,13 @@ exec::FeatureMap run(const cml::Model& model, const std::map<std::string, std::p
     features.emplace(name, exec::FeatureValue::array(exec::Tensor(input.first, input.second), it->type().multiarraytype().datatype()));
   }
   return predictor.predict(features);
+}
+
+// The validator's findings, "CODE where: message" each, for a readable failure.
+std::vector<std::string> findings_of(const cml::Model& model) {
+  std::vector<std::string> out;
+  for (const auto& f : spec::validation::validate_model(model)) out.push_back(f.code + " " + f.where + ": " + f.message);
+  return out;
 }
 
 std::vector<float> values_of(const exec::FeatureMap& outputs, const std::string& name) {
@@ -54,6 +62,7 @@ TEST_CASE("convert control flow: If becomes a branch layer whose bodies write th
   CHECK(layers[0].output_size() == 0);
   CHECK(layers[0].branch().ifbranch().layers(layers[0].branch().ifbranch().layers_size() - 1).output(0) == "y");
   CHECK(layers[0].branch().elsebranch().layers(layers[0].branch().elsebranch().layers_size() - 1).output(0) == "y");
+  CHECK(findings_of(model).empty());
   CHECK(values_of(run(model, {{"c", {{1}, {1}}}, {"x", {{3}, {1, 2, 3}}}}), "y") == std::vector<float>{2, 4, 6});
   CHECK(values_of(run(model, {{"c", {{1}, {0}}}, {"x", {{3}, {1, 2, 3}}}}), "y") == std::vector<float>{11, 12, 13});
 }
@@ -96,6 +105,7 @@ TEST_CASE("convert control flow: Loop with a trip count, a condition, a carried 
   REQUIRE(loop != layers.end());
   CHECK(loop->input(0) == "n");
   CHECK(!loop->loop().conditionvar().empty());
+  CHECK(findings_of(model).empty());
   // x = [1, 2]: sums [1, 2], [3, 6], [6, 12]; the condition (max < 10) stops after the third.
   const auto out = run(model, {{"n", {{1}, {5}}}, {"go", {{1}, {1}}}, {"x", {{2}, {1, 2}}}});
   CHECK(values_of(out, "sum") == std::vector<float>{6, 12});
