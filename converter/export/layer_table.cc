@@ -22,7 +22,7 @@ void on_nchw(LayerBuilder& b) {
 
 constexpr std::array builtin_table = {
     LayerMapping{"Conv", "", "convolution", build_conv_layer, "convolution (computed weights: second input)", on_nchw<build_conv_layer>},
-    LayerMapping{"ConvTranspose", "", "convolution (deconvolution)", build_conv_transpose_layer, "", on_nchw<build_conv_transpose_layer>},
+    LayerMapping{"ConvTranspose", "", "convolution (deconvolution)", build_conv_transpose_layer, "convolution (deconvolution; computed weights: a convolution of the zero-spread input)", on_nchw<build_conv_transpose_layer>},
     LayerMapping{"MaxPool", "", "pooling (MAX)", build_max_pool_layer, "", on_nchw<build_max_pool_layer>},
     LayerMapping{"AveragePool", "", "pooling (AVERAGE)", build_average_pool_layer, "", on_nchw<build_average_pool_layer>},
     LayerMapping{"GlobalAveragePool", "", "pooling (global AVERAGE)", build_global_average_pool_layer, "", on_nchw<build_global_average_pool_layer>},

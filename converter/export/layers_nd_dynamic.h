@@ -33,6 +33,8 @@ void build_one_hot(LayerBuilder& b);
 void build_cumsum(LayerBuilder& b);
 void build_pad(LayerBuilder& b);
 void build_trilu(LayerBuilder& b);
+// ConvTranspose with computed weights, as a convolution (layers_nd_deconvolution.cc).
+void build_conv_transpose(LayerBuilder& b);
 // Squeeze/Unsqueeze with computed axes only move no data: a reshape to the declared shape.
 void build_reshape_to_declared(LayerBuilder& b);
 // Reduce* with computed axes: the axes the declared output shape implies (with keepdims,

@@ -3,6 +3,7 @@
 // layout (and [C_in, C_out/group, kH, kW] for transposed convolution), so weights
 // are copied as they are; the work is in padding and output sizes.
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_dynamic.h"
 
 namespace mlconv::converter {
 namespace {
@@ -133,7 +134,9 @@ void build_conv(LayerBuilder& b) {
 void build_conv_transpose(LayerBuilder& b) {
   const auto& x = image_input(b);
   if (b.has_input(1) && b.constant(1) == nullptr) {
-    b.fail("weight (input 1) is computed at run time; Core ML takes weights as an input only for convolution, not deconvolution");
+    // Core ML takes a weight input only for a plain convolution: N-d networks rewrite it as one.
+    if (b.nd()) return dynamic::build_conv_transpose(b);
+    b.fail("weight (input 1) is computed at run time; only N-d (iOS 13) networks take weights as an input (as a convolution)");
   }
   const TensorData& weight = b.required_constant(1, "weight");
   if (weight.dims.size() != 4) b.fail("weight must be 4-D [C, M/group, kH, kW]; got " + list_text(weight.dims));

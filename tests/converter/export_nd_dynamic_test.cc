@@ -199,8 +199,20 @@ TEST_CASE("convert dynamic: Conv with run-time weights gives convolution a secon
   CHECK(layers_of(model)[0].convolution().weights().floatvalue_size() == 0);
   CHECK(values_of(run(model, inputs), "y") == std::vector<float>{12, 16, 24, 28});
 
-  const std::string message = error_of([&] { (void)convert_json(dynamic_graph("ConvTranspose", inputs, {{"y", {1, 1, 4, 4}}})); });
-  CHECK(message.find("Core ML takes weights as an input only for convolution, not deconvolution") != std::string::npos);
+}
+
+TEST_CASE("convert dynamic: ConvTranspose with run-time weights becomes a convolution of the zero-spread input") {
+  // Stride 1, a 2x2 kernel of ones: each output sums the inputs whose 2x2 footprint covers it.
+  const std::vector<Input> overlap{{"x", "float32", {1, 1, 2, 2}, {1, 2, 3, 4}}, {"w", "float32", {1, 1, 2, 2}, {1, 1, 1, 1}}};
+  const auto model = convert_json(dynamic_graph("ConvTranspose", overlap, {{"y", {1, 1, 3, 3}}}));
+  CHECK(model.specificationversion() == 4);
+  CHECK(has_layer(model, cml::NeuralNetworkLayer::kConvolution));
+  CHECK(values_of(run(model, overlap), "y") == std::vector<float>{1, 3, 2, 4, 10, 6, 3, 7, 4});
+
+  // Stride 2 with a 2x2 kernel [[1, 0], [0, 2]]: every input places its own scaled block.
+  const std::vector<Input> strided{{"x", "float32", {1, 1, 2, 2}, {1, 2, 3, 4}}, {"w", "float32", {1, 1, 2, 2}, {1, 0, 0, 2}}};
+  const auto spread = convert_json(dynamic_graph("ConvTranspose", strided, {{"y", {1, 1, 4, 4}}}, R"({"strides": {"type": "ints", "value": [2, 2]}})"));
+  CHECK(values_of(run(spread, strided), "y") == std::vector<float>{1, 0, 2, 0, 0, 2, 0, 4, 3, 0, 4, 0, 0, 6, 0, 8});
 }
 
 TEST_CASE("convert dynamic: Squeeze and Split with run-time arguments follow the declared output shapes") {
