@@ -259,6 +259,9 @@ void layer_option_requirements(const Layer& layer, const std::string& where, Req
     case Layer::kConvolution:
       if (layer.input_size() > 1) require(out, ios13, where, "convolution weights given as a second input");
       break;
+    case Layer::kTile:
+      if (layer.input_size() > 1) require(out, ios14, where, "tile repetitions given as a second input");
+      break;
     case Layer::kUpsample:
       if (layer.upsample().linearupsamplemode() != cml::UpsampleLayerParams::DEFAULT) {
         require(out, ios14, where,

@@ -55,6 +55,8 @@ class LayerBuilder {
   // The integer values of a required constant input (shapes, axes, indices).
   [[nodiscard]] std::vector<std::int64_t> constant_ints(std::size_t index, std::string_view role) const;
   [[nodiscard]] bool nd() const { return state_.nd; }
+  // The network under construction, for mappings that write sub-networks (If, Loop).
+  [[nodiscard]] NetworkState& state() { return state_; }
   // N-d networks: a loadConstantND layer writing `data` (computed by the mapping, such
   // as a mask) to a new blob "<node>/<suffix>".
   std::string constant_blob(std::string_view suffix, const TensorData& data);

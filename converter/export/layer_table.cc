@@ -6,6 +6,7 @@
 #include <array>
 
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_control_flow.h"
 
 namespace mlconv::converter {
 namespace {
@@ -20,8 +21,8 @@ void on_nchw(LayerBuilder& b) {
 }
 
 constexpr std::array builtin_table = {
-    LayerMapping{"Conv", "", "convolution", build_conv_layer, "", on_nchw<build_conv_layer>},
-    LayerMapping{"ConvTranspose", "", "convolution (deconvolution)", build_conv_transpose_layer, "", on_nchw<build_conv_transpose_layer>},
+    LayerMapping{"Conv", "", "convolution", build_conv_layer, "convolution (computed weights: second input)", on_nchw<build_conv_layer>},
+    LayerMapping{"ConvTranspose", "", "convolution (deconvolution)", build_conv_transpose_layer, "convolution (deconvolution; computed weights: a convolution of the zero-spread input)", on_nchw<build_conv_transpose_layer>},
     LayerMapping{"MaxPool", "", "pooling (MAX)", build_max_pool_layer, "", on_nchw<build_max_pool_layer>},
     LayerMapping{"AveragePool", "", "pooling (AVERAGE)", build_average_pool_layer, "", on_nchw<build_average_pool_layer>},
     LayerMapping{"GlobalAveragePool", "", "pooling (global AVERAGE)", build_global_average_pool_layer, "", on_nchw<build_global_average_pool_layer>},
@@ -52,14 +53,14 @@ constexpr std::array builtin_table = {
     LayerMapping{"Mean", "", "average", build_mean_layer, "addBroadcastable + activation (linear)", build_nd_mean_layer},
     LayerMapping{"LRN", "", "lrn", build_lrn_layer, "", on_nchw<build_lrn_layer>},
     LayerMapping{"InstanceNormalization", "", "batchnorm (instance)", build_instance_norm_layer, "batchnorm (instance), or reduceMean and broadcasting arithmetic", build_nd_instance_norm_layer},
-    LayerMapping{"Pad", "", "padding", build_pad_layer, "constantPad / padding", build_nd_pad_layer},
+    LayerMapping{"Pad", "", "padding", build_pad_layer, "constantPad / padding (computed pads: constantPad with a second input)", build_nd_pad_layer},
     LayerMapping{"Add", "", "add / bias", build_add_layer, "addBroadcastable", build_nd_add_layer},
     LayerMapping{"Sub", "", "add / bias / scale", build_sub_layer, "subtractBroadcastable", build_nd_sub_layer},
     LayerMapping{"Mul", "", "multiply / scale", build_mul_layer, "multiplyBroadcastable", build_nd_mul_layer},
     LayerMapping{"Div", "", "multiply / scale", build_div_layer, "divideBroadcastable", build_nd_div_layer},
     LayerMapping{"Concat", "", "concat", build_concat_layer, "concatND", build_nd_concat_layer},
     LayerMapping{"Flatten", "", "flatten", build_flatten_layer, "reshapeStatic", build_nd_flatten_layer},
-    LayerMapping{"Reshape", "", "reshape", build_reshape_layer, "reshapeStatic", build_nd_reshape_layer},
+    LayerMapping{"Reshape", "", "reshape", build_reshape_layer, "reshapeStatic / reshapeDynamic", build_nd_reshape_layer},
     LayerMapping{"Transpose", "", "permute", build_transpose_layer, "transpose", build_nd_transpose_layer},
     LayerMapping{"Identity", "", "removed (pass-through)", build_passthrough, "", build_passthrough},
     LayerMapping{"Dropout", "", "removed (pass-through)", build_passthrough, "", build_passthrough},
@@ -96,7 +97,7 @@ constexpr std::array builtin_table = {
     LayerMapping{"Acosh", "", "", nullptr, "acosh", build_nd_acosh_layer},
     LayerMapping{"Atanh", "", "", nullptr, "atanh", build_nd_atanh_layer},
     LayerMapping{"Erf", "", "", nullptr, "erf", build_nd_erf_layer},
-    LayerMapping{"Trilu", "", "", nullptr, "loadConstantND (mask) + multiplyBroadcastable", build_nd_trilu_layer},
+    LayerMapping{"Trilu", "", "", nullptr, "loadConstantND (mask) + multiplyBroadcastable; computed k: greaterEqual / lessEqual mask", build_nd_trilu_layer},
     LayerMapping{"Gelu", "", "", nullptr, "gelu", build_nd_gelu_layer},
     LayerMapping{"LogSoftmax", "", "", nullptr, "softmaxND + unary (LOG)", build_nd_log_softmax_layer},
     LayerMapping{"Hardmax", "", "", nullptr, "argMax + oneHot", build_nd_hardmax_layer},
@@ -116,30 +117,30 @@ constexpr std::array builtin_table = {
     LayerMapping{"ReduceSumSquare", "", "", nullptr, "reduceSumSquare", build_nd_reduce_sum_square_layer},
     LayerMapping{"ArgMax", "", "", nullptr, "argMax", build_nd_argmax_layer},
     LayerMapping{"ArgMin", "", "", nullptr, "argMin", build_nd_argmin_layer},
-    LayerMapping{"TopK", "", "", nullptr, "topK", build_nd_topk_layer},
-    LayerMapping{"CumSum", "", "", nullptr, "cumSum", build_nd_cumsum_layer},
+    LayerMapping{"TopK", "", "", nullptr, "topK (computed K: second input)", build_nd_topk_layer},
+    LayerMapping{"CumSum", "", "", nullptr, "cumSum (computed axis: second input)", build_nd_cumsum_layer},
     LayerMapping{"Squeeze", "", "", nullptr, "squeeze", build_nd_squeeze_layer},
     LayerMapping{"Unsqueeze", "", "", nullptr, "expandDims", build_nd_unsqueeze_layer},
     LayerMapping{"Split", "", "", nullptr, "splitND", build_nd_split_layer},
-    LayerMapping{"Expand", "", "", nullptr, "broadcastToStatic", build_nd_expand_layer},
-    LayerMapping{"Tile", "", "", nullptr, "tile", build_nd_tile_layer},
+    LayerMapping{"Expand", "", "", nullptr, "broadcastToStatic / broadcastToDynamic", build_nd_expand_layer},
+    LayerMapping{"Tile", "", "", nullptr, "tile (computed repeats: second input, iOS 14)", build_nd_tile_layer},
     LayerMapping{"Shape", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_shape_layer},
     LayerMapping{"Size", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_size_layer},
-    LayerMapping{"ConstantOfShape", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_constant_of_shape_layer},
-    LayerMapping{"Range", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_range_layer},
+    LayerMapping{"ConstantOfShape", "", "", nullptr, "folded to a constant (loadConstantND) / fillDynamic", build_nd_constant_of_shape_layer},
+    LayerMapping{"Range", "", "", nullptr, "folded to a constant (loadConstantND) / rangeDynamic", build_nd_range_layer},
     LayerMapping{"Cast", "", "", nullptr, "activation (linear) / floor, sign, multiply / notEqual", build_nd_cast_layer},
     LayerMapping{"CastLike", "", "", nullptr, "activation (linear) / floor, sign, multiply / notEqual", build_nd_cast_like_layer},
     LayerMapping{"EyeLike", "", "", nullptr, "folded to a constant (loadConstantND)", build_nd_eye_like_layer},
     LayerMapping{"IsNaN", "", "", nullptr, "notEqual (x, x)", build_nd_isnan_layer},
     LayerMapping{"IsInf", "", "", nullptr, "unary (ABS) + equal (inf)", build_nd_isinf_layer},
-    LayerMapping{"Slice", "", "", nullptr, "sliceStatic", build_nd_slice_layer},
+    LayerMapping{"Slice", "", "", nullptr, "sliceStatic / sliceDynamic", build_nd_slice_layer},
     LayerMapping{"Gather", "", "", nullptr, "gather", build_nd_gather_layer},
     LayerMapping{"GatherElements", "", "", nullptr, "gatherAlongAxis", build_nd_gather_elements_layer},
     LayerMapping{"GatherND", "", "", nullptr, "gatherND", build_nd_gather_nd_layer},
     LayerMapping{"ScatterElements", "", "", nullptr, "scatterAlongAxis", build_nd_scatter_elements_layer},
     LayerMapping{"Scatter", "", "", nullptr, "scatterAlongAxis", build_nd_scatter_elements_layer},
     LayerMapping{"ScatterND", "", "", nullptr, "scatterND", build_nd_scatter_nd_layer},
-    LayerMapping{"OneHot", "", "", nullptr, "oneHot", build_nd_one_hot_layer},
+    LayerMapping{"OneHot", "", "", nullptr, "oneHot (computed depth: second input)", build_nd_one_hot_layer},
     LayerMapping{"DepthToSpace", "", "", nullptr, "reorganizeData (DEPTH_TO_SPACE / PIXEL_SHUFFLE)", build_nd_depth_to_space_layer},
     LayerMapping{"NegativeLogLikelihoodLoss", "", "", nullptr, "gatherAlongAxis + broadcasting arithmetic + reduceSum", build_nd_nll_loss_layer},
     LayerMapping{"SoftmaxCrossEntropyLoss", "", "", nullptr, "softmaxND + unary (LOG) + the NLL layers", build_nd_softmax_cross_entropy_layer},
@@ -147,6 +148,8 @@ constexpr std::array builtin_table = {
     LayerMapping{"GRU", "", "", nullptr, "gru (+ reverse, concatND, reshape, transpose)", build_nd_gru_layer},
     LayerMapping{"RNN", "", "", nullptr, "simpleRecurrent (+ reverse, concatND, reshape, transpose)", build_nd_rnn_layer},
     LayerMapping{"SpaceToDepth", "", "", nullptr, "reorganizeData (SPACE_TO_DEPTH)", build_nd_space_to_depth_layer},
+    LayerMapping{"If", "", "", nullptr, "branch (bodies: the branches' layers + copy)", build_nd_if_layer},
+    LayerMapping{"Loop", "", "", nullptr, "loop (body: the body's layers + copy; scan outputs: concatND + sliceStatic)", build_nd_loop_layer},
 };
 
 }  // namespace

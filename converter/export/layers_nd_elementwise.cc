@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_dynamic.h"
 #include "converter/export/layers_nd_support.h"
 
 namespace mlconv::converter {
@@ -201,6 +202,7 @@ void build_nd_atanh_layer(LayerBuilder& b) { nd::same_shape_layer(b).mutable_ata
 void build_nd_erf_layer(LayerBuilder& b) { nd::same_shape_layer(b).mutable_erf(); }
 
 void build_nd_trilu_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_trilu(b);
   // A constant 0/1 mask over the last two axes: upper keeps column - row >= k, lower <= k.
   const auto x = b.shape(0);
   if (x.size() < 2) b.fail("expects an input of rank 2 or more");

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_dynamic.h"
 #include "converter/export/layers_nd_support.h"
 
 namespace mlconv::converter {
@@ -25,6 +26,9 @@ void build_nd_slice_layer(LayerBuilder& b) {
   const auto x = b.shape(0);
   const std::int64_t opset = b.graph().opset_version(b.node().domain);
   const bool attributes = opset > 0 && opset < 10;
+  if (!attributes && (dynamic::computed(b, 1) || dynamic::computed(b, 2) || dynamic::computed(b, 3) || dynamic::computed(b, 4))) {
+    return dynamic::build_slice(b);
+  }
   const auto starts = attributes ? b.attr_ints("starts", {}) : b.constant_ints(1, "starts");
   const auto ends = attributes ? b.attr_ints("ends", {}) : b.constant_ints(2, "ends");
   std::vector<std::int64_t> axes = attributes ? b.attr_ints("axes", {}) : (b.has_input(3) ? b.constant_ints(3, "axes") : std::vector<std::int64_t>{});
@@ -125,6 +129,7 @@ void build_nd_scatter_nd_layer(LayerBuilder& b) {
 }
 
 void build_nd_one_hot_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1) || dynamic::computed(b, 2)) return dynamic::build_one_hot(b);
   const auto indices = b.shape(0);
   const auto depth = b.constant_floats(1, "depth");
   const auto values = b.constant_floats(2, "values");
@@ -147,6 +152,9 @@ void build_nd_pad_layer(LayerBuilder& b) {
   const std::size_t rank = x.size();
   const std::int64_t opset = b.graph().opset_version(b.node().domain);
   const bool attributes = opset > 0 && opset < 11;
+  if (!attributes && (dynamic::computed(b, 1) || (dynamic::computed(b, 2) && b.attr_string("mode", "constant") == "constant"))) {
+    return dynamic::build_pad(b);
+  }
   std::vector<std::int64_t> pads = attributes ? b.attr_ints("pads", b.attr_ints("paddings", {})) : b.constant_ints(1, "pads");
   float value = static_cast<float>(b.attr_float("value", 0.0));
   if (!attributes && b.has_input(2)) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_dynamic.h"
 #include "converter/export/layers_nd_support.h"
 
 namespace mlconv::converter {
@@ -27,10 +28,13 @@ using SetReduction = void (*)(cml::NeuralNetworkLayer&, const Reduction&);
 
 void reduce(LayerBuilder& b, SetReduction set) {
   const auto x = b.shape(0);
-  std::vector<std::int64_t> axes = b.has_input(1) ? b.constant_ints(1, "axes") : b.attr_ints("axes", {});
   Reduction r;
   r.keep_dims = b.attr_int("keepdims", 1) != 0;
-  if (axes.empty() && b.attr_int("noop_with_empty_axes", 0) != 0) {
+  const bool runtime_axes = dynamic::computed(b, 1);
+  std::vector<std::int64_t> axes = runtime_axes ? dynamic::reduced_axes_from_declared(b, x, r.keep_dims)
+                                   : b.has_input(1) ? b.constant_ints(1, "axes")
+                                                    : b.attr_ints("axes", {});
+  if (axes.empty() && (runtime_axes || b.attr_int("noop_with_empty_axes", 0) != 0)) {
     nd::same_shape_layer(b).mutable_activation()->mutable_linear()->set_alpha(1.0F);
     return;
   }
@@ -113,6 +117,7 @@ void build_nd_argmax_layer(LayerBuilder& b) { arg_reduce(b, true); }
 void build_nd_argmin_layer(LayerBuilder& b) { arg_reduce(b, false); }
 
 void build_nd_topk_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_topk(b);
   const auto x = b.shape(0);
   const std::int64_t axis = nd::positive_axis(b, b.attr_int("axis", -1), std::max<std::size_t>(x.size(), 1));
   std::int64_t k = 0;
@@ -138,6 +143,7 @@ void build_nd_topk_layer(LayerBuilder& b) {
 }
 
 void build_nd_cumsum_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_cumsum(b);
   const auto x = b.shape(0);
   const auto axis_values = b.constant_ints(1, "axis");
   if (axis_values.size() != 1) b.fail("axis must hold one value");

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_dynamic.h"
 #include "converter/export/layers_nd_support.h"
 
 namespace mlconv::converter {
@@ -23,6 +24,7 @@ std::vector<std::int64_t> axes_argument(LayerBuilder& b, std::size_t index, std:
 }  // namespace
 
 void build_nd_reshape_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_reshape(b);
   const auto x = b.shape(0);
   std::vector<std::int64_t> target = b.has_input(1) ? b.constant_ints(1, "shape") : b.attr_ints("shape", {});
   const bool allow_zero = b.attr_int("allowzero", 0) != 0;
@@ -65,6 +67,7 @@ void build_nd_flatten_layer(LayerBuilder& b) {
 }
 
 void build_nd_squeeze_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_reshape_to_declared(b);
   const auto x = b.shape(0);
   const auto axes = axes_argument(b, 1);
   std::set<std::int64_t> squeezed;
@@ -93,6 +96,7 @@ void build_nd_squeeze_layer(LayerBuilder& b) {
 }
 
 void build_nd_unsqueeze_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_reshape_to_declared(b);
   const auto x = b.shape(0);
   const auto axes = axes_argument(b, 1);
   const std::size_t rank = x.size() + axes.size();
@@ -150,7 +154,9 @@ void build_nd_split_layer(LayerBuilder& b) {
   const std::int64_t axis = nd::positive_axis(b, b.attr_int("axis", 0), x.size());
   const std::int64_t length = x[static_cast<std::size_t>(axis)];
   const std::size_t parts = b.node().outputs.size();
-  std::vector<std::int64_t> sizes = b.has_input(1) ? b.constant_ints(1, "split") : b.attr_ints("split", {});
+  std::vector<std::int64_t> sizes = dynamic::computed(b, 1) ? dynamic::split_sizes_from_declared(b, axis)
+                                    : b.has_input(1)      ? b.constant_ints(1, "split")
+                                                          : b.attr_ints("split", {});
   if (sizes.empty()) {
     // Equal parts; the last one smaller when the axis does not divide (opset 18).
     const auto n = static_cast<std::int64_t>(parts);
@@ -176,6 +182,7 @@ void build_nd_split_layer(LayerBuilder& b) {
 }
 
 void build_nd_expand_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_expand(b);
   const auto out = nd::broadcast(b, b.shape(0), b.constant_ints(1, "shape"));
   auto& broadcast = *b.add_layer("", {b.operand(0)}, {b.output_blob(0)}).mutable_broadcasttostatic();
   for (const auto d : out) broadcast.add_targetshape(static_cast<std::uint64_t>(d));
@@ -183,6 +190,7 @@ void build_nd_expand_layer(LayerBuilder& b) {
 }
 
 void build_nd_tile_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 1)) return dynamic::build_tile(b);
   const auto x = b.shape(0);
   const auto repeats = b.constant_ints(1, "repeats");
   if (repeats.size() != x.size()) b.fail("repeats has " + std::to_string(repeats.size()) + " values; the input has rank " + std::to_string(x.size()));
@@ -209,6 +217,7 @@ void build_nd_shape_layer(LayerBuilder& b) {
 void build_nd_size_layer(LayerBuilder& b) { b.constant_output(0, TensorData::from_ints({}, {nd::element_count(b.shape(0))})); }
 
 void build_nd_constant_of_shape_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 0)) return dynamic::build_constant_of_shape(b);
   const auto dims = b.constant_ints(0, "shape");
   float value = 0.0F;
   if (b.has_attr("value")) {
@@ -223,6 +232,7 @@ void build_nd_constant_of_shape_layer(LayerBuilder& b) {
 }
 
 void build_nd_range_layer(LayerBuilder& b) {
+  if (dynamic::computed(b, 0) || dynamic::computed(b, 1) || dynamic::computed(b, 2)) return dynamic::build_range(b);
   const auto start = b.constant_floats(0, "start");
   const auto limit = b.constant_floats(1, "limit");
   const auto delta = b.constant_floats(2, "delta");

@@ -3,6 +3,7 @@
 // layout (and [C_in, C_out/group, kH, kW] for transposed convolution), so weights
 // are copied as they are; the work is in padding and output sizes.
 #include "converter/export/layer_mappings.h"
+#include "converter/export/layers_nd_dynamic.h"
 
 namespace mlconv::converter {
 namespace {
@@ -87,33 +88,38 @@ void put_pair(Field* field, const std::vector<std::int64_t>& values) {
 
 void build_conv(LayerBuilder& b) {
   const auto& x = image_input(b);
-  const TensorData& weight = b.required_constant(1, "weight");
-  if (weight.dims.size() != 4) b.fail("weight must be 4-D [M, C/group, kH, kW]; got " + list_text(weight.dims));
+  // Weights computed at run time are the convolution's second input (N-d networks, iOS 13).
+  const bool runtime_weights = b.has_input(1) && b.constant(1) == nullptr;
+  if (runtime_weights && !b.nd()) b.fail("weight (input 1) is computed at run time; only N-d (iOS 13) networks take convolution weights as an input");
+  const std::vector<std::int64_t> weight_dims = runtime_weights ? b.shape(1) : b.required_constant(1, "weight").dims;
+  if (weight_dims.size() != 4) b.fail("weight must be 4-D [M, C/group, kH, kW]; got " + list_text(weight_dims));
   const std::int64_t group = b.attr_int("group", 1);
   const std::int64_t channels = x[1];
-  const std::int64_t filters = weight.dims[0];
+  const std::int64_t filters = weight_dims[0];
   if (group < 1 || channels % group != 0) {
     b.fail("attribute 'group'=" + std::to_string(group) + " does not divide " + std::to_string(channels) + " input channels");
   }
-  if (weight.dims[1] * group != channels) {
-    b.fail("weight " + list_text(weight.dims) + " expects " + std::to_string(weight.dims[1] * group) +
+  if (weight_dims[1] * group != channels) {
+    b.fail("weight " + list_text(weight_dims) + " expects " + std::to_string(weight_dims[1] * group) +
            " input channels (C/group x group); the input has " + std::to_string(channels));
   }
   if (filters % group != 0) {
     b.fail("attribute 'group'=" + std::to_string(group) + " does not divide " + std::to_string(filters) + " output channels");
   }
-  const Window w = read_window(b, {weight.dims[2], weight.dims[3]});
+  const Window w = read_window(b, {weight_dims[2], weight_dims[3]});
 
-  auto& layer = b.add_layer("", {b.blob(0)}, {b.output_blob(0)});
+  std::vector<std::string> inputs{b.blob(0)};
+  if (runtime_weights) inputs.push_back(b.blob(1));
+  auto& layer = b.add_layer("", inputs, {b.output_blob(0)});
   auto& conv = *layer.mutable_convolution();
   conv.set_outputchannels(static_cast<std::uint64_t>(filters));
-  conv.set_kernelchannels(static_cast<std::uint64_t>(weight.dims[1]));
+  conv.set_kernelchannels(static_cast<std::uint64_t>(weight_dims[1]));
   conv.set_ngroups(static_cast<std::uint64_t>(group));
   put_pair(conv.mutable_kernelsize(), w.kernel);
   put_pair(conv.mutable_stride(), w.strides);
   put_pair(conv.mutable_dilationfactor(), w.dilations);
   write_padding(conv, w);
-  set_float_weights(*conv.mutable_weights(), b.constant_floats(1, "weight"));
+  if (!runtime_weights) set_float_weights(*conv.mutable_weights(), b.constant_floats(1, "weight"));
   if (b.has_input(2)) {
     const std::vector<float> bias = b.constant_floats(2, "bias");
     if (static_cast<std::int64_t>(bias.size()) != filters) {
@@ -127,6 +133,11 @@ void build_conv(LayerBuilder& b) {
 
 void build_conv_transpose(LayerBuilder& b) {
   const auto& x = image_input(b);
+  if (b.has_input(1) && b.constant(1) == nullptr) {
+    // Core ML takes a weight input only for a plain convolution: N-d networks rewrite it as one.
+    if (b.nd()) return dynamic::build_conv_transpose(b);
+    b.fail("weight (input 1) is computed at run time; only N-d (iOS 13) networks take weights as an input (as a convolution)");
+  }
   const TensorData& weight = b.required_constant(1, "weight");
   if (weight.dims.size() != 4) b.fail("weight must be 4-D [C, M/group, kH, kW]; got " + list_text(weight.dims));
   const std::int64_t group = b.attr_int("group", 1);

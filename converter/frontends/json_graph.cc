@@ -10,6 +10,7 @@
 #include <limits>
 #include <set>
 #include <sstream>
+#include <vector>
 
 #include "converter/frontends/json_locations.h"
 #include "converter/frontends/tensor_files.h"
@@ -25,8 +26,10 @@ constexpr std::int64_t max_tensor_elements = std::int64_t{1} << 40;
 
 class GraphReader {
  public:
-  GraphReader(const JsonLocations& locations, std::filesystem::path base_dir)
-      : locations_(locations), base_dir_(std::move(base_dir)) {}
+  // `scopes`: the graphs enclosing a subgraph (If branches, Loop bodies), innermost last;
+  // their values are what the subgraph's nodes may read by name.
+  GraphReader(const JsonLocations& locations, std::filesystem::path base_dir, std::vector<const Graph*> scopes = {})
+      : locations_(locations), base_dir_(std::move(base_dir)), scopes_(std::move(scopes)) {}
 
   Graph read_graph(const json& doc, const std::string& pointer) {
     require_object(doc, pointer);
@@ -328,6 +331,7 @@ class GraphReader {
         continue;
       }
       Value* value = graph.find_value(input);
+      if (value == nullptr) value = outer_reference(graph, input, at);
       if (value == nullptr) {
         Error e("input '" + input + "' is not a graph input, an initializer or any node's output (at " + at + ")");
         throw e.within(describe_named("node", name, op_type)).in_file(locations_.where(at));
@@ -337,6 +341,7 @@ class GraphReader {
     std::vector<Value*> outputs;
     for (const auto& output : object["outputs"]) outputs.push_back(graph.find_value(output.get<std::string>()));
     Node& node = graph.add_node(name, op_type, domain, std::move(inputs), std::move(outputs), where(pointer));
+    current_ = &graph;
     if (object.contains("attributes")) {
       const std::string list = pointer_child(pointer, "attributes");
       require_object(object["attributes"], list);
@@ -378,7 +383,9 @@ class GraphReader {
       case Attribute::Kind::strings: return Attribute(list(read_string));
       case Attribute::Kind::tensor: return Attribute(tensor(value, at));
       case Attribute::Kind::graph: {
-        GraphReader body(locations_, base_dir_);
+        std::vector<const Graph*> scopes = scopes_;
+        scopes.push_back(current_);
+        GraphReader body(locations_, base_dir_, std::move(scopes));
         return Attribute(std::make_shared<const Graph>(body.read_graph(value, at)));
       }
     }
@@ -417,8 +424,25 @@ class GraphReader {
     }
   }
 
+  // A value of an enclosing graph, declared in `graph` as an outer reference with the
+  // outer value's type and shape (once); null when no enclosing graph has it.
+  Value* outer_reference(Graph& graph, const std::string& name, const std::string& pointer) const {
+    for (auto scope = scopes_.rbegin(); scope != scopes_.rend(); ++scope) {
+      const Value* outer = *scope != nullptr ? (*scope)->find_value(name) : nullptr;
+      if (outer == nullptr) continue;
+      Value& captured = graph.add_value(name, where(pointer));
+      captured.type = outer->type;
+      captured.shape = outer->shape;
+      graph.add_outer_reference(captured);
+      return &captured;
+    }
+    return nullptr;
+  }
+
   const JsonLocations& locations_;
   std::filesystem::path base_dir_;
+  std::vector<const Graph*> scopes_;
+  const Graph* current_ = nullptr;  // the graph whose node's attributes are being read
   std::set<std::string> node_names_;
 };
 

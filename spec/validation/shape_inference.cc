@@ -158,8 +158,8 @@ class Propagation {
       bool changed = false;
       for (const auto& [name, shape] : before) {
         if (!shape) continue;  // first written in the body: what the body gives
-        MaybeShape joined = join(**shape, result_.shapes[name]);
-        if (joined != **shape) changed = true;
+        MaybeShape joined = join(*shape, result_.shapes[name]);
+        if (joined != *shape) changed = true;
         result_.shapes[name] = std::move(joined);
       }
       if (!changed || pass + 1 == max_passes) return;

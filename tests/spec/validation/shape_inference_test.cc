@@ -370,6 +370,21 @@ TEST_CASE("shape inference: a loop body's carried blobs settle on what every ite
   CHECK(inferred.issues.empty());
 }
 
+TEST_CASE("shape inference: a loop overwriting a blob of unknown shape keeps it unknown") {
+  // A custom layer without a shape callback leaves 'acc' unknown before the loop.
+  const cml::Model model = nd_network(R"(
+    layers { name: "opaque" input: "x" output: "acc" custom { className: "Opaque" } }
+    layers { name: "repeat" loop { maxLoopIterations: 2 bodyNetwork {
+      layers { name: "next" input: "x" output: "n" activation { ReLU {} } }
+      layers { name: "carry" input: "n" output: "acc" copy {} }
+    } } }
+    layers { name: "end" input: "acc" output: "y" activation { ReLU {} } })");
+  const auto inferred = infer_shapes(model);
+  CHECK(inferred.shapes.at("n") == MaybeShape(Shape{1, 3}));
+  CHECK(inferred.shapes.at("acc") == std::nullopt);
+  CHECK(inferred.issues.empty());
+}
+
 TEST_CASE("shape inference: a contradiction inside a loop body is reported once, naming the body") {
   const cml::Model model = nd_network(R"(
     layers { name: "repeat" loop { maxLoopIterations: 2 bodyNetwork {
