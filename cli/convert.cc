@@ -2,6 +2,8 @@
 // frontend is built in) to a Core ML NeuralNetwork with custom layers from rules.
 // The pipeline lives in converter/; this file parses options, writes atomically and
 // prints the summary or the --check report.
+#include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -106,11 +108,39 @@ converter::ConvertOptions options_from(const ConvertArguments& args) {
   return options;
 }
 
+// The wall time of each stage, for one debug line at the end ("loading 0.512 s, ...").
+class StageClock {
+ public:
+  void enter(std::string_view stage) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!current_.empty()) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof seconds, "%.3f", std::chrono::duration<double>(now - started_).count());
+      summary_ += (summary_.empty() ? "" : ", ") + current_ + " " + seconds + " s";
+    }
+    current_ = stage;
+    started_ = now;
+  }
+  [[nodiscard]] const std::string& summary() const { return summary_; }
+
+ private:
+  std::string current_;
+  std::string summary_;
+  std::chrono::steady_clock::time_point started_;
+};
+
 void run_convert(const ConvertArguments& args, const Io& io) {
   converter::ConvertOptions options = options_from(args);
   // Only the real stderr, and only a terminal, gets the progress line (tests pass their own streams).
   ProgressLine progress("mlconv convert", &io.err == &std::cerr && ProgressLine::stderr_is_terminal());
-  options.on_stage = [&progress](std::string_view stage) { progress.stage(stage); };
+  // -vv logs how long each stage took: the first place to look when a conversion is slow
+  // (docs/convert-performance.md).
+  StageClock clock;
+  const auto enter_stage = [&](std::string_view stage) {
+    clock.enter(stage);
+    progress.stage(stage);
+  };
+  options.on_stage = enter_stage;
   const converter::ConversionPlan plan = converter::plan_conversion(args.input, options);
   spdlog::info("read {}: {} nodes covered by rules, {} unsupported op type(s); {} rule file(s)", args.input,
                plan.chosen.size(), plan.unsupported.size(), args.rules.size());
@@ -128,10 +158,12 @@ void run_convert(const ConvertArguments& args, const Io& io) {
   std::vector<std::string> inputs{args.input, args.class_labels};
   inputs.insert(inputs.end(), args.rules.begin(), args.rules.end());
   refuse_output_over_input(args.output, "-o", inputs, args.force);
-  progress.stage("exporting");
+  enter_stage("exporting");
   const auto model = converter::export_model(plan, options);
-  progress.stage("writing");
+  enter_stage("writing");
   spec::save_model(model, args.output);
+  clock.enter("");
+  spdlog::debug("stage times: {}", clock.summary());
   io.out << "Wrote " << args.output << ": " << converter::conversion_summary(model, plan);
   io.out.flush();
   if (!io.out) throw Error("cannot write to standard output", Error::Kind::io);
