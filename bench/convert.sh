@@ -65,7 +65,7 @@ for ((run = 1; run <= runs; run++)); do
   cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$report")
   rm -f "$report"
   printf 'run %d: wall %.2f s, cpu %.2f s, peak RSS %d MB\n' "$run" "$wall" "$cpu" $((rss / 1024))
-  grep -o 'stage times: .*' "$stages" | sed -E 's/(check-graph|remove-[a-z-]+|infer-shapes|fold-constants|planning) [0-9.]+ s, //g; s/^/  /'
+  grep -o 'stage times: .*' "$stages" | sed -E 's/(check-graph|remove-[a-z-]+|infer-shapes|fold-constants|planning) [0-9.]+ s, //g; s/^/  /' || true
   walls+=("$wall")
   ((rss > peak_kb)) && peak_kb=$rss
 done
