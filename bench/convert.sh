@@ -44,14 +44,20 @@ fi
 weight_bytes=$(stat -c %s "$model.data")
 # Read the weights once so the runs measure mlconv with them in the page cache.
 cat "$model.data" >/dev/null
+stages=$(mktemp)
+trap 'rm -f "$stages"' EXIT
 
 walls=()
 peak_kb=0
 for ((run = 1; run <= runs; run++)); do
   report=$(mktemp)
+  # Each run writes a new file, as the first one does: replacing the previous run's output
+  # would add the file system's freeing of 400 MB of blocks to every run but the first.
+  rm -f "$output"
+  # -vv for the stage times line; /usr/bin/time -o keeps its report apart from the log.
   # shellcheck disable=SC2086
-  /usr/bin/time -v "$build/cli/mlconv" convert "$model" -o "$output" $flags >/dev/null 2>"$report" || {
-    cat "$report" >&2
+  /usr/bin/time -v -o "$report" "$build/cli/mlconv" -vv convert "$model" -o "$output" $flags >/dev/null 2>"$stages" || {
+    cat "$stages" "$report" >&2
     die "mlconv convert failed"
   }
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$report")
@@ -59,6 +65,7 @@ for ((run = 1; run <= runs; run++)); do
   cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$report")
   rm -f "$report"
   printf 'run %d: wall %.2f s, cpu %.2f s, peak RSS %d MB\n' "$run" "$wall" "$cpu" $((rss / 1024))
+  grep -o 'stage times: .*' "$stages" | sed -E 's/(check-graph|remove-[a-z-]+|infer-shapes|fold-constants|planning) [0-9.]+ s, //g; s/^/  /' || true
   walls+=("$wall")
   ((rss > peak_kb)) && peak_kb=$rss
 done

@@ -130,7 +130,27 @@ void add_tensor_hints(pb::RepeatedPtrField<cml::NeuralNetworkLayer>& layers, con
   }
 }
 
-void build_layers(const ConversionPlan& plan, NetworkState& state) {
+// Freeing weights during an export: each constant's bytes go once the last node reading
+// them has written its layers, so the weights are not held twice (graph and protobuf).
+struct WeightFreeing {
+  bool enabled = false;
+  bool freed_any = false;
+};
+
+// Subgraphs (If/Loop bodies) read outer constants outside the top-level consumer lists,
+// so graphs with any are left alone.
+bool has_subgraphs(const Graph& graph) {
+  for (const Node* node : graph.nodes()) {
+    for (const auto& [name, attribute] : node->attributes) {
+      if (attribute.kind() == Attribute::Kind::graph) return true;
+    }
+  }
+  return false;
+}
+
+void build_layers(const ConversionPlan& plan, NetworkState& state, WeightFreeing& freeing) {
+  const bool free_weights = freeing.enabled && !has_subgraphs(plan.graph);
+  std::map<const Value*, std::size_t> reads_left;
   for (const Node* node : plan.graph.topological_order()) {
     const Rule& rule = *plan.chosen.at(node);
     LayerBuilder builder(state, plan.graph, *node);
@@ -143,6 +163,15 @@ void build_layers(const ConversionPlan& plan, NetworkState& state) {
       build(builder);
     } else {
       build_custom_layer(builder, std::get<CustomAction>(rule.action), rule.origin);
+    }
+    if (!free_weights) continue;
+    for (Value* input : node->inputs) {
+      if (input == nullptr || !input->constant || plan.graph.is_output(*input)) continue;
+      const auto [it, first] = reads_left.try_emplace(input, input->consumers.size());
+      if (--it->second != 0) continue;
+      // The dims stay (shape queries); only the bytes go.
+      std::string().swap(input->constant->bytes);
+      freeing.freed_any = true;
     }
   }
 }
@@ -222,7 +251,7 @@ void set_spec_version(cml::Model& model, const ConvertOptions& options, const st
   model.set_specificationversion(std::max(needed, target));
 }
 
-cml::Model export_in_mode(const ConversionPlan& plan, const ConvertOptions& options, bool nd) {
+cml::Model export_in_mode(const ConversionPlan& plan, const ConvertOptions& options, bool nd, WeightFreeing& freeing) {
   const Graph& graph = plan.graph;
   cml::Model model;
   auto& description = *model.mutable_description();
@@ -271,7 +300,7 @@ cml::Model export_in_mode(const ConversionPlan& plan, const ConvertOptions& opti
     }
   }
 
-  build_layers(plan, state);
+  build_layers(plan, state, freeing);
   bind_outputs(graph, state);
   add_tensor_hints(*layers, state);
 
@@ -349,28 +378,41 @@ bool inputs_fit_rank5(const Graph& graph) {
   });
 }
 
+// With `free_weights`, an attempt that may be followed by another keeps the weights; a
+// first attempt that freed some and failed yields nullopt instead of the second attempt.
+std::optional<cml::Model> export_attempts(const ConversionPlan& plan, const ConvertOptions& options, bool free_weights) {
+  require_supported(plan);
+  const bool classic = every_mapping_has(plan, false);
+  const bool nd = every_mapping_has(plan, true);
+  WeightFreeing last{free_weights, false};
+  if (!nd) return export_in_mode(plan, options, false, last);
+  if (!classic) return export_in_mode(plan, options, true, last);
+  WeightFreeing first{free_weights, false};
+  try {
+    return export_in_mode(plan, options, false, first);
+  } catch (const Error& classic_error) {
+    if (classic_error.kind() == Error::Kind::usage) throw;
+    if (first.freed_any) return std::nullopt;
+    try {
+      return export_in_mode(plan, options, true, last);
+    } catch (const Error&) {
+      if (inputs_fit_rank5(plan.graph)) throw classic_error;
+      throw;
+    }
+  }
+}
+
 }  // namespace
 
 // Rank-5 layers when they can express the graph (every Core ML version reads them);
 // otherwise an exact-shape N-d network, which needs iOS 13. When both fail, the
 // rank-5 message is the one to show for a graph whose inputs fit rank 5.
 cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& options) {
-  require_supported(plan);
-  const bool classic = every_mapping_has(plan, false);
-  const bool nd = every_mapping_has(plan, true);
-  if (!nd) return export_in_mode(plan, options, false);
-  if (!classic) return export_in_mode(plan, options, true);
-  try {
-    return export_in_mode(plan, options, false);
-  } catch (const Error& classic_error) {
-    if (classic_error.kind() == Error::Kind::usage) throw;
-    try {
-      return export_in_mode(plan, options, true);
-    } catch (const Error&) {
-      if (inputs_fit_rank5(plan.graph)) throw classic_error;
-      throw;
-    }
-  }
+  return *export_attempts(plan, options, false);
+}
+
+std::optional<cml::Model> export_model_freeing_weights(ConversionPlan& plan, const ConvertOptions& options) {
+  return export_attempts(plan, options, true);
 }
 
 std::string conversion_summary(const cml::Model& model, const ConversionPlan& plan) {

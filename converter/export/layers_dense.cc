@@ -2,6 +2,10 @@
 // innerProduct stores W as [C_out, C_in] (y = W x + b), so ONNX's B [K, N] is
 // transposed unless transB already gives [N, K]; Gemm's alpha and beta are folded
 // into the stored weights and bias.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
 #include "converter/export/layer_mappings.h"
 
 namespace mlconv::converter {
@@ -13,13 +17,69 @@ std::string dims_text(const std::vector<std::int64_t>& values) {
   return out + "]";
 }
 
-// [rows, cols] row-major -> [cols, rows] row-major.
-std::vector<float> transposed(const std::vector<float>& values, std::int64_t rows, std::int64_t cols) {
-  std::vector<float> out(values.size());
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t c = 0; c < cols; ++c) out[static_cast<std::size_t>(c * rows + r)] = values[static_cast<std::size_t>(r * cols + c)];
+// Tile edge for the transpose: two 32x32 float tiles stay in L1 while one is read by
+// rows and the other written by rows, instead of striding through the whole matrix.
+constexpr std::int64_t transpose_tile = 32;
+
+// Writes `source` (float32 bytes, [rows, cols] row-major) into `out` as [cols, rows].
+// Elements are loaded with memcpy: the bytes belong to a std::string, not to floats.
+void transpose_into(const char* source, std::int64_t rows, std::int64_t cols, float* out) {
+  for (std::int64_t r0 = 0; r0 < rows; r0 += transpose_tile) {
+    const std::int64_t r_end = std::min(rows, r0 + transpose_tile);
+    for (std::int64_t c0 = 0; c0 < cols; c0 += transpose_tile) {
+      const std::int64_t c_end = std::min(cols, c0 + transpose_tile);
+      for (std::int64_t r = r0; r < r_end; ++r) {
+        for (std::int64_t c = c0; c < c_end; ++c) {
+          std::memcpy(&out[c * rows + r], source + static_cast<std::size_t>(r * cols + c) * sizeof(float), sizeof(float));
+        }
+      }
+    }
   }
-  return out;
+}
+
+// The float32 bytes of a weight matrix: the graph constant's own bytes when it is float32
+// already (no copy), else its values converted to float (rare for weights).
+struct MatrixBytes {
+  const char* bytes = nullptr;
+  std::size_t count = 0;
+  std::vector<float> converted;
+};
+
+// Reads constant input `index` as a [rows, cols] float matrix; fails like constant_floats.
+MatrixBytes matrix_bytes(const LayerBuilder& b, std::size_t index, std::string_view role, std::int64_t rows, std::int64_t cols) {
+  const TensorData& data = b.required_constant(index, role);
+  MatrixBytes matrix;
+  matrix.count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  if (data.type == ElementType::float32 && data.bytes.size() == matrix.count * sizeof(float)) {
+    matrix.bytes = data.bytes.data();
+  } else {
+    matrix.converted = b.constant_floats(index, role);
+    matrix.bytes = reinterpret_cast<const char*>(matrix.converted.data());
+  }
+  if (matrix.count > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    b.fail(std::string(role) + " has " + std::to_string(matrix.count) + " values; a Core ML weight field holds at most " +
+           std::to_string(std::numeric_limits<int>::max()));
+  }
+  return matrix;
+}
+
+// Writes the matrix straight into the layer's WeightParams, transposed to [cols, rows]
+// when asked and scaled by `scale`: one pass from the graph's bytes to the protobuf field.
+void store_matrix(const MatrixBytes& matrix, std::int64_t rows, std::int64_t cols, bool transpose, float scale,
+                  cml::WeightParams& params) {
+  auto& field = *params.mutable_floatvalue();
+  field.Clear();
+  field.Reserve(static_cast<int>(matrix.count));
+  float* out = field.AddNAlreadyReserved(static_cast<int>(matrix.count));
+  if (transpose) {
+    transpose_into(matrix.bytes, rows, cols, out);
+  } else if (matrix.count != 0) {
+    std::memcpy(out, matrix.bytes, matrix.count * sizeof(float));
+  }
+  // Multiplying by 1 would change nothing but a signalling NaN's bits; skip the pass.
+  if (scale != 1.0F) {
+    for (std::size_t i = 0; i < matrix.count; ++i) out[i] *= scale;
+  }
 }
 
 const std::vector<std::int64_t>& matrix_input(LayerBuilder& b) {
@@ -28,18 +88,14 @@ const std::vector<std::int64_t>& matrix_input(LayerBuilder& b) {
   return a;
 }
 
-void write_inner_product(LayerBuilder& b, std::int64_t in, std::int64_t out, const std::vector<float>& weights,
-                         const std::vector<float>* bias) {
+// An innerProduct layer of `in` -> `out` channels; the caller fills its weights (and bias).
+cml::InnerProductLayerParams& add_inner_product(LayerBuilder& b, std::int64_t in, std::int64_t out) {
   auto& layer = b.add_layer("", {b.blob(0)}, {b.output_blob(0)});
   auto& dense = *layer.mutable_innerproduct();
   dense.set_inputchannels(static_cast<std::uint64_t>(in));
   dense.set_outputchannels(static_cast<std::uint64_t>(out));
-  set_float_weights(*dense.mutable_weights(), weights);
-  if (bias != nullptr) {
-    dense.set_hasbias(true);
-    set_float_weights(*dense.mutable_bias(), *bias);
-  }
   b.set_output_shape(0, {b.shape(0)[0], out});
+  return dense;
 }
 
 }  // namespace
@@ -55,21 +111,26 @@ void build_gemm_layer(LayerBuilder& b) {
   if (k != a[1]) b.fail("B " + dims_text(matrix.dims) + (trans_b ? " (transposed)" : "") + " has K=" + std::to_string(k) + "; A has K=" + std::to_string(a[1]));
   const auto alpha = static_cast<float>(b.attr_float("alpha", 1.0));
   const auto beta = static_cast<float>(b.attr_float("beta", 1.0));
-  std::vector<float> weights = b.constant_floats(1, "B");
-  if (!trans_b) weights = transposed(weights, k, n);
-  for (float& w : weights) w *= alpha;
-  if (!b.has_input(2) || beta == 0.0F) {
-    write_inner_product(b, k, n, weights, nullptr);
-    return;
+  // B is [N, K] with transB (Core ML's layout already), [K, N] without.
+  const MatrixBytes weights = matrix_bytes(b, 1, "B", trans_b ? n : k, trans_b ? k : n);
+  const bool has_bias = b.has_input(2) && beta != 0.0F;
+  // C is checked before the layer is added, so a bad C leaves no half-written layer behind.
+  std::vector<float> bias;
+  if (has_bias) {
+    const std::vector<float> c = b.constant_floats(2, "C");
+    const std::int64_t rows_of_c = b.constant(2)->dims.size() == 2 ? b.constant(2)->dims[0] : 1;
+    if (rows_of_c != 1 || (static_cast<std::int64_t>(c.size()) != n && c.size() != 1)) {
+      b.fail("C " + dims_text(b.constant(2)->dims) + " must broadcast as one row of " + std::to_string(n) + " values");
+    }
+    bias.resize(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = beta * c[c.size() == 1 ? 0 : i];
   }
-  const std::vector<float> c = b.constant_floats(2, "C");
-  const std::int64_t rows_of_c = b.constant(2)->dims.size() == 2 ? b.constant(2)->dims[0] : 1;
-  if (rows_of_c != 1 || (static_cast<std::int64_t>(c.size()) != n && c.size() != 1)) {
-    b.fail("C " + dims_text(b.constant(2)->dims) + " must broadcast as one row of " + std::to_string(n) + " values");
+  auto& dense = add_inner_product(b, k, n);
+  store_matrix(weights, trans_b ? n : k, trans_b ? k : n, !trans_b, alpha, *dense.mutable_weights());
+  if (has_bias) {
+    dense.set_hasbias(true);
+    set_float_weights(*dense.mutable_bias(), bias);
   }
-  std::vector<float> bias(static_cast<std::size_t>(n));
-  for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = beta * c[c.size() == 1 ? 0 : i];
-  write_inner_product(b, k, n, weights, &bias);
 }
 
 void build_matmul_layer(LayerBuilder& b) {
@@ -82,7 +143,9 @@ void build_matmul_layer(LayerBuilder& b) {
   if (matrix.dims.size() != 2 || matrix.dims[0] != a[1]) {
     b.fail("B " + dims_text(matrix.dims) + " must be 2-D [K, N] with K=" + std::to_string(a[1]));
   }
-  write_inner_product(b, matrix.dims[0], matrix.dims[1], transposed(b.constant_floats(1, "B"), matrix.dims[0], matrix.dims[1]), nullptr);
+  const MatrixBytes weights = matrix_bytes(b, 1, "B", matrix.dims[0], matrix.dims[1]);
+  auto& dense = add_inner_product(b, matrix.dims[0], matrix.dims[1]);
+  store_matrix(weights, matrix.dims[0], matrix.dims[1], true, 1.0F, *dense.mutable_weights());
 }
 
 void build_batch_norm_layer(LayerBuilder& b) {
