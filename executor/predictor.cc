@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <unordered_map>
+#include <vector>
 
 #include "executor/memory_estimate.h"
 #include "spec/error.h"
 #include "spec/model_parts.h"
 #include "spec/names.h"
+#include "spec/weight_elision.h"
 
 namespace mlconv::exec {
 
@@ -128,13 +132,18 @@ class Predictor::Stage {
 
 namespace {
 
-std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels);
+using KernelMade = std::function<void(const Layer& layer, const Kernel& kernel)>;
+
+std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels,
+                                             const KernelMade& kernel_made);
 
 class NetworkStage final : public Predictor::Stage {
  public:
-  NetworkStage(const cml::Model& model, const spec::NetworkView& network, const KernelRegistry& kernels)
+  NetworkStage(const cml::Model& model, const spec::NetworkView& network, const KernelRegistry& kernels,
+               const KernelMade& kernel_made)
       : model_(model), view_(network) {
     build_.kernels = &kernels;
+    build_.kernel_made = kernel_made;
     build_.array_mapping = network.array_input_shape_mapping == cml::EXACT_ARRAY_MAPPING ? ShapeMapping::exact
                                                                                           : ShapeMapping::rank5;
     build_.compile_network = [this](const cml::NeuralNetwork& body, const std::string& where) {
@@ -368,10 +377,10 @@ class NetworkStage final : public Predictor::Stage {
 
 class PipelineStage final : public Predictor::Stage {
  public:
-  PipelineStage(const cml::Pipeline& pipeline, const KernelRegistry& kernels) {
+  PipelineStage(const cml::Pipeline& pipeline, const KernelRegistry& kernels, const KernelMade& kernel_made) {
     for (int i = 0; i < pipeline.models_size(); ++i) {
       try {
-        stages_.push_back(make_stage(pipeline.models(i), kernels));
+        stages_.push_back(make_stage(pipeline.models(i), kernels, kernel_made));
       } catch (Error& error) {
         throw error.within("pipeline model " + std::to_string(i));
       }
@@ -394,10 +403,12 @@ class PipelineStage final : public Predictor::Stage {
   std::vector<std::unique_ptr<Predictor::Stage>> stages_;
 };
 
-std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels) {
+std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels,
+                                             const KernelMade& kernel_made) {
   if (const std::optional<spec::NetworkView> network = spec::network_of(model))
-    return std::make_unique<NetworkStage>(model, *network, kernels);
-  if (const cml::Pipeline* pipeline = spec::pipeline_of(model)) return std::make_unique<PipelineStage>(*pipeline, kernels);
+    return std::make_unique<NetworkStage>(model, *network, kernels, kernel_made);
+  if (const cml::Pipeline* pipeline = spec::pipeline_of(model))
+    return std::make_unique<PipelineStage>(*pipeline, kernels, kernel_made);
   const std::string type(spec::model_type_name(model));
   std::string why = "mlconv run executes neuralNetwork, neuralNetworkClassifier, neuralNetworkRegressor and pipelines "
                     "of them";
@@ -407,14 +418,60 @@ std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const Kern
   throw Error("model type '" + type + "' cannot run: " + why);
 }
 
+// Every layer of the model (pipeline stages and loop/branch bodies included), by
+// address: kernels see layers through const references, the release needs them writable.
+void index_layers(google::protobuf::Message& message, std::unordered_map<const Layer*, Layer*>& layers) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    auto visit = [&](google::protobuf::Message& item) {
+      if (item.GetDescriptor() == Layer::descriptor()) {
+        auto* layer = static_cast<Layer*>(&item);
+        layers.emplace(layer, layer);
+      }
+      index_layers(item, layers);
+    };
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) visit(*reflection->MutableRepeatedMessage(&message, field, i));
+    } else {
+      visit(*reflection->MutableMessage(&message, field));
+    }
+  }
+}
+
 }  // namespace
 
 Predictor::Predictor(const cml::Model& model, const PredictorOptions& options)
-    : model_(model), pool_(options.threads), options_(options) {
-  if (options.kernels == nullptr) throw Error("internal: Predictor needs a kernel registry");
-  check_model_fits_memory(model, options.max_memory);
-  set_tensor_memory_limit(options.max_memory);
-  root_ = make_stage(model, *options.kernels);
+    : model_(&model), pool_(options.threads), options_(options) {
+  build();
+}
+
+Predictor::Predictor(cml::Model&& model, const PredictorOptions& options)
+    : owned_model_(std::make_unique<cml::Model>(std::move(model))),
+      model_(owned_model_.get()),
+      pool_(options.threads),
+      options_(options) {
+  build();
+}
+
+void Predictor::build() {
+  if (options_.kernels == nullptr) throw Error("internal: Predictor needs a kernel registry");
+  check_model_fits_memory(*model_, options_.max_memory);
+  set_tensor_memory_limit(options_.max_memory);
+  KernelMade release;
+  std::unordered_map<const Layer*, Layer*> writable;
+  if (owned_model_) {
+    index_layers(*owned_model_, writable);
+    // Layer by layer, so the model's copy and the kernels' copies never add up to twice the weights.
+    release = [&](const Layer& layer, const Kernel& kernel) {
+      if (kernel.reads_stored_weights()) return;
+      if (const auto found = writable.find(&layer); found != writable.end())
+        released_weight_bytes_ += spec::release_weight_values(*found->second);
+    };
+  }
+  root_ = make_stage(*model_, *options_.kernels, release);
 }
 
 Predictor::~Predictor() = default;
@@ -422,7 +479,7 @@ Predictor::~Predictor() = default;
 void Predictor::set_layer_observer(const LayerObserver& observer) { root_->set_observer(observer); }
 
 FeatureMap Predictor::predict(const FeatureMap& inputs) {
-  const std::vector<std::string> names = declared_names(model_.description().input());
+  const std::vector<std::string> names = declared_names(model_->description().input());
   for (const auto& [name, value] : inputs) {
     if (std::find(names.begin(), names.end(), name) == names.end())
       throw Error("the model has no input '" + name + "'; its inputs are: " + join(names));
@@ -435,7 +492,7 @@ FeatureMap Predictor::predict(const FeatureMap& inputs) {
   ctx.peak_live_bytes = &peak_live_bytes_;
   root_->run(features, ctx);
   FeatureMap outputs;
-  for (const auto& output : model_.description().output()) {
+  for (const auto& output : model_->description().output()) {
     auto found = features.find(output.name());
     if (found == features.end()) throw Error(describe_named("output", output.name()) + " was not produced");
     outputs[output.name()] = std::move(found->second);
