@@ -125,8 +125,9 @@ void check_array_input_shape(const cml::FeatureDescription& input, const Shape& 
 class Predictor::Stage {
  public:
   virtual ~Stage() = default;
-  // Reads the features it needs from `features` and adds its outputs to it.
-  virtual void run(FeatureMap& features, RunContext& ctx) = 0;
+  // Reads the features it needs from `produced` (earlier stages' outputs) or else
+  // `given` (the caller's inputs, not copied), and adds its outputs to `produced`.
+  virtual void run(const FeatureMap& given, FeatureMap& produced, RunContext& ctx) = 0;
   virtual void set_observer(const LayerObserver& observer) = 0;
 };
 
@@ -163,9 +164,9 @@ class NetworkStage final : public Predictor::Stage {
 
   void set_observer(const LayerObserver& observer) override { network_->set_observer(observer); }
 
-  void run(FeatureMap& features, RunContext& ctx) override {
+  void run(const FeatureMap& given, FeatureMap& features, RunContext& ctx) override {
     Environment blobs;
-    for (const auto& input : model_.description().input()) bind_input(input, features, blobs);
+    for (const auto& input : model_.description().input()) bind_input(input, given, features, blobs);
     RunContext local = ctx;
     local.blobs = &blobs;
     local.loop_signal = LoopSignal::none;
@@ -174,17 +175,20 @@ class NetworkStage final : public Predictor::Stage {
   }
 
  private:
-  void bind_input(const cml::FeatureDescription& input, const FeatureMap& features, Environment& blobs) const {
-    auto found = features.find(input.name());
+  void bind_input(const cml::FeatureDescription& input, const FeatureMap& given, const FeatureMap& produced,
+                  Environment& blobs) const {
+    const FeatureValue* found = nullptr;
+    if (auto item = produced.find(input.name()); item != produced.end()) found = &item->second;
+    else if (item = given.find(input.name()); item != given.end()) found = &item->second;
     const cml::FeatureType& type = input.type();
-    if (found == features.end()) {
+    if (found == nullptr) {
       if (type.isoptional() && type.has_multiarraytype()) {
         blobs.put(input.name(), to_blob(default_array(type.multiarraytype()), type));
         return;
       }
       throw Error("missing " + describe_named("input", input.name()) + " (" + describe_feature_type(type) + ")");
     }
-    const FeatureValue& value = found->second;
+    const FeatureValue& value = *found;
     if (type.has_multiarraytype() && value.kind == FeatureValue::Kind::array)
       check_array_input_shape(input, value.tensor.shape());
     try {
@@ -389,10 +393,10 @@ class PipelineStage final : public Predictor::Stage {
   void set_observer(const LayerObserver& observer) override {
     for (auto& stage : stages_) stage->set_observer(observer);
   }
-  void run(FeatureMap& features, RunContext& ctx) override {
+  void run(const FeatureMap& given, FeatureMap& produced, RunContext& ctx) override {
     for (std::size_t i = 0; i < stages_.size(); ++i) {
       try {
-        stages_[i]->run(features, ctx);
+        stages_[i]->run(given, produced, ctx);
       } catch (Error& error) {
         throw error.within("pipeline model " + std::to_string(i));
       }
@@ -484,18 +488,22 @@ FeatureMap Predictor::predict(const FeatureMap& inputs) {
     if (std::find(names.begin(), names.end(), name) == names.end())
       throw Error("the model has no input '" + name + "'; its inputs are: " + join(names));
   }
-  FeatureMap features = inputs;
+  FeatureMap features;  // what the stages produce; the inputs are read in place
   RunContext ctx;
   ctx.pool = &pool_;
   ctx.seed = options_.seed;
   ctx.max_loop_iterations = options_.max_loop_iterations;
   ctx.peak_live_bytes = &peak_live_bytes_;
-  root_->run(features, ctx);
+  root_->run(inputs, features, ctx);
   FeatureMap outputs;
   for (const auto& output : model_->description().output()) {
-    auto found = features.find(output.name());
-    if (found == features.end()) throw Error(describe_named("output", output.name()) + " was not produced");
-    outputs[output.name()] = std::move(found->second);
+    if (auto found = features.find(output.name()); found != features.end()) {
+      outputs[output.name()] = std::move(found->second);
+    } else if (auto given = inputs.find(output.name()); given != inputs.end()) {
+      outputs[output.name()] = given->second;  // an input the model hands back unchanged
+    } else {
+      throw Error(describe_named("output", output.name()) + " was not produced");
+    }
   }
   return outputs;
 }
