@@ -235,7 +235,7 @@ void run_model(RunArguments& args, const Io& io) {
 
   const long rss_before_load_kib = peak_rss_kib();
   const Clock::time_point load_start = Clock::now();
-  const spec::LoadedModel loaded = spec::load_model(args.model);
+  spec::LoadedModel loaded = spec::load_model(args.model);
   log_model_read(loaded);
   exec::KernelRegistry registry = exec::KernelRegistry::with_builtin_kernels();
   for (const std::string& plugin : exec::load_plugins(args.plugins, registry)) spdlog::info("loaded plugin {}", plugin);
@@ -247,24 +247,26 @@ void run_model(RunArguments& args, const Io& io) {
   options.max_memory = max_memory;
   std::unique_ptr<exec::Predictor> predictor;
   try {
-    predictor = std::make_unique<exec::Predictor>(loaded.model, options);
+    // The predictor keeps the model and frees its weight values as the kernels copy them.
+    predictor = std::make_unique<exec::Predictor>(std::move(loaded.model), options);
   } catch (Error& error) {
     throw error.in_file(args.model);
   }
+  const CoreML::Specification::Model& model = predictor->model();
   Latency latency;
   latency.load_ms = milliseconds_since(load_start);
   spdlog::debug("model and plugins loaded and prepared in {:.1f} ms", latency.load_ms);
 
   // Everything that can be checked without running is checked first: a
   // failure leaves no file behind and does not wait for a slow model.
-  args.inputs.index_inputs = embedding_index_inputs(loaded.model);
-  const exec::FeatureMap inputs = prepare_inputs(loaded.model.description(), args.inputs);
+  args.inputs.index_inputs = embedding_index_inputs(model);
+  const exec::FeatureMap inputs = prepare_inputs(model.description(), args.inputs);
   std::vector<std::string> output_names;
-  for (const auto& output : loaded.model.description().output()) output_names.push_back(output.name());
+  for (const auto& output : model.description().output()) output_names.push_back(output.name());
   const auto expected_files = expectations(args.expect, args.expect_dir, output_names);
   std::vector<exec::Tensor> references;
   for (const auto& [name, file] : expected_files) {
-    for (const auto& output : loaded.model.description().output())
+    for (const auto& output : model.description().output())
       if (output.name() == name && !output.type().has_multiarraytype() && !output.type().has_imagetype())
         throw Error("--expect names output '" + name + "', a " + exec::describe_feature_type(output.type()) +
                         "; --expect compares only MultiArray and Image outputs",
@@ -276,7 +278,7 @@ void run_model(RunArguments& args, const Io& io) {
   std::unique_ptr<LayerDumper> dumper;
   if (!args.dump_layers.empty()) {
     dumper = std::make_unique<LayerDumper>(args.dump_layers, args.dump_dir);
-    dumper->check_names(loaded.model);
+    dumper->check_names(model);
     dumper->prepare();
   }
   bool first_run = true;
@@ -321,7 +323,8 @@ void run_model(RunArguments& args, const Io& io) {
     nlohmann::ordered_json report = outputs_json(outputs, latency);
     report["memory"] = {{"peak_rss_kib", peak_rss_kib()},
                         {"rss_before_load_kib", rss_before_load_kib},
-                        {"peak_live_blob_bytes", predictor->peak_live_activation_bytes()}};
+                        {"peak_live_blob_bytes", predictor->peak_live_activation_bytes()},
+                        {"released_weight_bytes", predictor->released_weight_bytes()}};
     spec::write_file_atomically(args.json_file, report.dump(1) + "\n");
   }
 

@@ -21,6 +21,7 @@ using Layer = CoreML::Specification::NeuralNetworkLayer;
 
 class ActivationFunction;
 class Environment;
+class Kernel;
 class KernelRegistry;
 class Network;
 
@@ -35,6 +36,9 @@ struct BuildContext {
   // Compiles a loop or branch body with this same context; `where` names it in errors.
   std::function<std::unique_ptr<Network>(const CoreML::Specification::NeuralNetwork& body, const std::string& where)>
       compile_network;
+  // Called after each layer's kernel is made, in bodies too. A Predictor that owns
+  // its model frees the layer's stored weight values here (Kernel::reads_stored_weights).
+  std::function<void(const Layer& layer, const Kernel& kernel)> kernel_made;
 };
 
 // Set by loopBreak / loopContinue; the network runner stops the current body and the loop kernel acts on it.
@@ -72,6 +76,11 @@ class Kernel {
     (void)activation;
     return false;
   }
+
+  // True when the kernel keeps reading the layer's WeightParams values after it
+  // was made (a plugin is handed pointers into them). Every other kernel copies
+  // what it needs while it is made, so the model's copy can then be freed.
+  [[nodiscard]] virtual bool reads_stored_weights() const { return false; }
 };
 
 using KernelFactory = std::unique_ptr<Kernel> (*)(const Layer& layer, const BuildContext& ctx);

@@ -95,6 +95,7 @@ Network::Network(const Layers& layers, const BuildContext& ctx, std::string wher
           layer.layer_case() != Layer::kBranch)
         throw Error("the layer has no outputs");
       step.kernel = ctx.kernels->make(layer, ctx);
+      if (ctx.kernel_made) ctx.kernel_made(layer, *step.kernel);
     } catch (Error& error) {
       throw error.within(step.where);
     }

@@ -2,11 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <unordered_map>
+#include <vector>
 
 #include "executor/memory_estimate.h"
 #include "spec/error.h"
 #include "spec/model_parts.h"
 #include "spec/names.h"
+#include "spec/weight_elision.h"
 
 namespace mlconv::exec {
 
@@ -121,20 +125,26 @@ void check_array_input_shape(const cml::FeatureDescription& input, const Shape& 
 class Predictor::Stage {
  public:
   virtual ~Stage() = default;
-  // Reads the features it needs from `features` and adds its outputs to it.
-  virtual void run(FeatureMap& features, RunContext& ctx) = 0;
+  // Reads the features it needs from `produced` (earlier stages' outputs) or else
+  // `given` (the caller's inputs, not copied), and adds its outputs to `produced`.
+  virtual void run(const FeatureMap& given, FeatureMap& produced, RunContext& ctx) = 0;
   virtual void set_observer(const LayerObserver& observer) = 0;
 };
 
 namespace {
 
-std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels);
+using KernelMade = std::function<void(const Layer& layer, const Kernel& kernel)>;
+
+std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels,
+                                             const KernelMade& kernel_made);
 
 class NetworkStage final : public Predictor::Stage {
  public:
-  NetworkStage(const cml::Model& model, const spec::NetworkView& network, const KernelRegistry& kernels)
+  NetworkStage(const cml::Model& model, const spec::NetworkView& network, const KernelRegistry& kernels,
+               const KernelMade& kernel_made)
       : model_(model), view_(network) {
     build_.kernels = &kernels;
+    build_.kernel_made = kernel_made;
     build_.array_mapping = network.array_input_shape_mapping == cml::EXACT_ARRAY_MAPPING ? ShapeMapping::exact
                                                                                           : ShapeMapping::rank5;
     build_.compile_network = [this](const cml::NeuralNetwork& body, const std::string& where) {
@@ -154,9 +164,9 @@ class NetworkStage final : public Predictor::Stage {
 
   void set_observer(const LayerObserver& observer) override { network_->set_observer(observer); }
 
-  void run(FeatureMap& features, RunContext& ctx) override {
+  void run(const FeatureMap& given, FeatureMap& features, RunContext& ctx) override {
     Environment blobs;
-    for (const auto& input : model_.description().input()) bind_input(input, features, blobs);
+    for (const auto& input : model_.description().input()) bind_input(input, given, features, blobs);
     RunContext local = ctx;
     local.blobs = &blobs;
     local.loop_signal = LoopSignal::none;
@@ -165,17 +175,20 @@ class NetworkStage final : public Predictor::Stage {
   }
 
  private:
-  void bind_input(const cml::FeatureDescription& input, const FeatureMap& features, Environment& blobs) const {
-    auto found = features.find(input.name());
+  void bind_input(const cml::FeatureDescription& input, const FeatureMap& given, const FeatureMap& produced,
+                  Environment& blobs) const {
+    const FeatureValue* found = nullptr;
+    if (auto item = produced.find(input.name()); item != produced.end()) found = &item->second;
+    else if (item = given.find(input.name()); item != given.end()) found = &item->second;
     const cml::FeatureType& type = input.type();
-    if (found == features.end()) {
+    if (found == nullptr) {
       if (type.isoptional() && type.has_multiarraytype()) {
         blobs.put(input.name(), to_blob(default_array(type.multiarraytype()), type));
         return;
       }
       throw Error("missing " + describe_named("input", input.name()) + " (" + describe_feature_type(type) + ")");
     }
-    const FeatureValue& value = found->second;
+    const FeatureValue& value = *found;
     if (type.has_multiarraytype() && value.kind == FeatureValue::Kind::array)
       check_array_input_shape(input, value.tensor.shape());
     try {
@@ -368,10 +381,10 @@ class NetworkStage final : public Predictor::Stage {
 
 class PipelineStage final : public Predictor::Stage {
  public:
-  PipelineStage(const cml::Pipeline& pipeline, const KernelRegistry& kernels) {
+  PipelineStage(const cml::Pipeline& pipeline, const KernelRegistry& kernels, const KernelMade& kernel_made) {
     for (int i = 0; i < pipeline.models_size(); ++i) {
       try {
-        stages_.push_back(make_stage(pipeline.models(i), kernels));
+        stages_.push_back(make_stage(pipeline.models(i), kernels, kernel_made));
       } catch (Error& error) {
         throw error.within("pipeline model " + std::to_string(i));
       }
@@ -380,10 +393,10 @@ class PipelineStage final : public Predictor::Stage {
   void set_observer(const LayerObserver& observer) override {
     for (auto& stage : stages_) stage->set_observer(observer);
   }
-  void run(FeatureMap& features, RunContext& ctx) override {
+  void run(const FeatureMap& given, FeatureMap& produced, RunContext& ctx) override {
     for (std::size_t i = 0; i < stages_.size(); ++i) {
       try {
-        stages_[i]->run(features, ctx);
+        stages_[i]->run(given, produced, ctx);
       } catch (Error& error) {
         throw error.within("pipeline model " + std::to_string(i));
       }
@@ -394,10 +407,12 @@ class PipelineStage final : public Predictor::Stage {
   std::vector<std::unique_ptr<Predictor::Stage>> stages_;
 };
 
-std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels) {
+std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const KernelRegistry& kernels,
+                                             const KernelMade& kernel_made) {
   if (const std::optional<spec::NetworkView> network = spec::network_of(model))
-    return std::make_unique<NetworkStage>(model, *network, kernels);
-  if (const cml::Pipeline* pipeline = spec::pipeline_of(model)) return std::make_unique<PipelineStage>(*pipeline, kernels);
+    return std::make_unique<NetworkStage>(model, *network, kernels, kernel_made);
+  if (const cml::Pipeline* pipeline = spec::pipeline_of(model))
+    return std::make_unique<PipelineStage>(*pipeline, kernels, kernel_made);
   const std::string type(spec::model_type_name(model));
   std::string why = "mlconv run executes neuralNetwork, neuralNetworkClassifier, neuralNetworkRegressor and pipelines "
                     "of them";
@@ -407,14 +422,60 @@ std::unique_ptr<Predictor::Stage> make_stage(const cml::Model& model, const Kern
   throw Error("model type '" + type + "' cannot run: " + why);
 }
 
+// Every layer of the model (pipeline stages and loop/branch bodies included), by
+// address: kernels see layers through const references, the release needs them writable.
+void index_layers(google::protobuf::Message& message, std::unordered_map<const Layer*, Layer*>& layers) {
+  const google::protobuf::Reflection* reflection = message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    auto visit = [&](google::protobuf::Message& item) {
+      if (item.GetDescriptor() == Layer::descriptor()) {
+        auto* layer = static_cast<Layer*>(&item);
+        layers.emplace(layer, layer);
+      }
+      index_layers(item, layers);
+    };
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) visit(*reflection->MutableRepeatedMessage(&message, field, i));
+    } else {
+      visit(*reflection->MutableMessage(&message, field));
+    }
+  }
+}
+
 }  // namespace
 
 Predictor::Predictor(const cml::Model& model, const PredictorOptions& options)
-    : model_(model), pool_(options.threads), options_(options) {
-  if (options.kernels == nullptr) throw Error("internal: Predictor needs a kernel registry");
-  check_model_fits_memory(model, options.max_memory);
-  set_tensor_memory_limit(options.max_memory);
-  root_ = make_stage(model, *options.kernels);
+    : model_(&model), pool_(options.threads), options_(options) {
+  build();
+}
+
+Predictor::Predictor(cml::Model&& model, const PredictorOptions& options)
+    : owned_model_(std::make_unique<cml::Model>(std::move(model))),
+      model_(owned_model_.get()),
+      pool_(options.threads),
+      options_(options) {
+  build();
+}
+
+void Predictor::build() {
+  if (options_.kernels == nullptr) throw Error("internal: Predictor needs a kernel registry");
+  check_model_fits_memory(*model_, options_.max_memory);
+  set_tensor_memory_limit(options_.max_memory);
+  KernelMade release;
+  std::unordered_map<const Layer*, Layer*> writable;
+  if (owned_model_) {
+    index_layers(*owned_model_, writable);
+    // Layer by layer, so the model's copy and the kernels' copies never add up to twice the weights.
+    release = [&](const Layer& layer, const Kernel& kernel) {
+      if (kernel.reads_stored_weights()) return;
+      if (const auto found = writable.find(&layer); found != writable.end())
+        released_weight_bytes_ += spec::release_weight_values(*found->second);
+    };
+  }
+  root_ = make_stage(*model_, *options_.kernels, release);
 }
 
 Predictor::~Predictor() = default;
@@ -422,23 +483,27 @@ Predictor::~Predictor() = default;
 void Predictor::set_layer_observer(const LayerObserver& observer) { root_->set_observer(observer); }
 
 FeatureMap Predictor::predict(const FeatureMap& inputs) {
-  const std::vector<std::string> names = declared_names(model_.description().input());
+  const std::vector<std::string> names = declared_names(model_->description().input());
   for (const auto& [name, value] : inputs) {
     if (std::find(names.begin(), names.end(), name) == names.end())
       throw Error("the model has no input '" + name + "'; its inputs are: " + join(names));
   }
-  FeatureMap features = inputs;
+  FeatureMap features;  // what the stages produce; the inputs are read in place
   RunContext ctx;
   ctx.pool = &pool_;
   ctx.seed = options_.seed;
   ctx.max_loop_iterations = options_.max_loop_iterations;
   ctx.peak_live_bytes = &peak_live_bytes_;
-  root_->run(features, ctx);
+  root_->run(inputs, features, ctx);
   FeatureMap outputs;
-  for (const auto& output : model_.description().output()) {
-    auto found = features.find(output.name());
-    if (found == features.end()) throw Error(describe_named("output", output.name()) + " was not produced");
-    outputs[output.name()] = std::move(found->second);
+  for (const auto& output : model_->description().output()) {
+    if (auto found = features.find(output.name()); found != features.end()) {
+      outputs[output.name()] = std::move(found->second);
+    } else if (auto given = inputs.find(output.name()); given != inputs.end()) {
+      outputs[output.name()] = given->second;  // an input the model hands back unchanged
+    } else {
+      throw Error(describe_named("output", output.name()) + " was not produced");
+    }
   }
   return outputs;
 }

@@ -28,9 +28,14 @@ struct PredictorOptions {
 class Predictor {
  public:
   // Compiles every network of the model (kernels made, weights decoded). The
-  // model must outlive the Predictor. Throws mlconv::Error for a model type
-  // that cannot run here or a layer without a kernel.
+  // model must outlive the Predictor; it is not changed. Throws mlconv::Error
+  // for a model type that cannot run here or a layer without a kernel.
   Predictor(const CoreML::Specification::Model& model, const PredictorOptions& options);
+  // The same, but the Predictor keeps the model and frees each layer's stored
+  // weight values as soon as its kernel holds its own copy, so the weights are
+  // not held twice (spec::release_weight_values; custom layers keep theirs,
+  // plugins read them in place).
+  Predictor(CoreML::Specification::Model&& model, const PredictorOptions& options);
   ~Predictor();
   Predictor(const Predictor&) = delete;
   Predictor& operator=(const Predictor&) = delete;
@@ -43,17 +48,26 @@ class Predictor {
   // Called after every layer of every top-level network (not inside loop bodies).
   void set_layer_observer(const LayerObserver& observer);
 
+  // The model this Predictor runs (its own copy when it was given one to keep).
+  [[nodiscard]] const CoreML::Specification::Model& model() const { return *model_; }
+  // Bytes of weight values freed from the model because the kernels copied them.
+  [[nodiscard]] std::uint64_t released_weight_bytes() const { return released_weight_bytes_; }
+
   // The most bytes of blobs alive at once after any layer, over every predict() so far.
   [[nodiscard]] std::uint64_t peak_live_activation_bytes() const { return peak_live_bytes_; }
 
   class Stage;
 
  private:
-  const CoreML::Specification::Model& model_;
+  void build();
+
+  std::unique_ptr<CoreML::Specification::Model> owned_model_;  // when constructed from an rvalue
+  const CoreML::Specification::Model* model_;
   ThreadPool pool_;
   PredictorOptions options_;
   std::unique_ptr<Stage> root_;
   std::uint64_t peak_live_bytes_ = 0;
+  std::uint64_t released_weight_bytes_ = 0;
 };
 
 // The accepted shape of an array input, checked against a given one; throws

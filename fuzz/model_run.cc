@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 #include <limits>
+#include <utility>
 
 #include "cli/run_inputs.h"
 #include "executor/kernel_registry.h"
@@ -61,19 +62,21 @@ namespace mlconv::fuzz {
 void model_run(std::string_view bytes) {
   static const mlconv::exec::KernelRegistry kernels = mlconv::exec::KernelRegistry::with_builtin_kernels();
   refuse_cleanly([&] {
-    const auto loaded = mlconv::spec::parse_model(bytes, "fuzz.mlmodel");
+    auto loaded = mlconv::spec::parse_model(bytes, "fuzz.mlmodel");
     if (!cheap_enough(loaded.model)) return;
     mlconv::exec::PredictorOptions options;
     options.kernels = &kernels;
     options.threads = 1;
     options.seed = 7;
     options.max_loop_iterations = 16;
-    mlconv::exec::Predictor predictor(loaded.model, options);
+    // As `mlconv run` does: the predictor keeps the model and frees its weight values.
+    mlconv::exec::Predictor predictor(std::move(loaded.model), options);
+    const auto& model = predictor.model();
     mlconv::cli::InputOptions inputs;
     inputs.random = true;
     inputs.seed = 11;
-    inputs.index_inputs = mlconv::cli::embedding_index_inputs(loaded.model);
-    (void)predictor.predict(mlconv::cli::prepare_inputs(loaded.model.description(), inputs));
+    inputs.index_inputs = mlconv::cli::embedding_index_inputs(model);
+    (void)predictor.predict(mlconv::cli::prepare_inputs(model.description(), inputs));
   });
 }
 

@@ -1,5 +1,9 @@
 #include "spec/weight_elision.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/unknown_field_set.h>
@@ -113,5 +117,60 @@ std::optional<ElidedValue> elided_value(const cml::WeightParams& params) {
   }
   return std::nullopt;
 }
+
+namespace {
+
+// Swapping with an empty container returns the storage; clear() would keep the capacity.
+std::uint64_t release_values(cml::WeightParams& params) {
+  const std::pair<std::uint32_t, std::uint64_t> stored[] = {
+      {cml::WeightParams::kFloatValueFieldNumber, params.floatvalue_size() * 4ULL},
+      {cml::WeightParams::kFloat16ValueFieldNumber, params.float16value().size()},
+      {cml::WeightParams::kRawValueFieldNumber, params.rawvalue().size()},
+      {cml::WeightParams::kInt8RawValueFieldNumber, params.int8rawvalue().size()},
+  };
+  int set = 0;
+  std::pair<std::uint32_t, std::uint64_t> value{0, 0};
+  for (const auto& entry : stored) {
+    if (entry.second == 0) continue;
+    ++set;
+    value = entry;
+  }
+  if (set != 1 || elided_value(params)) return 0;
+  switch (value.first) {
+    case cml::WeightParams::kFloatValueFieldNumber: pb::RepeatedField<float>().Swap(params.mutable_floatvalue()); break;
+    case cml::WeightParams::kFloat16ValueFieldNumber: std::string().swap(*params.mutable_float16value()); break;
+    case cml::WeightParams::kRawValueFieldNumber: std::string().swap(*params.mutable_rawvalue()); break;
+    default: std::string().swap(*params.mutable_int8rawvalue()); break;
+  }
+  params.GetReflection()->MutableUnknownFields(&params)->AddVarint(static_cast<int>(elision_marker_base + value.first),
+                                                                   value.second);
+  return value.second;
+}
+
+std::uint64_t release_in(pb::Message& message) {
+  const pb::Reflection* reflection = message.GetReflection();
+  std::vector<const pb::FieldDescriptor*> fields;
+  reflection->ListFields(message, &fields);
+  std::uint64_t freed = 0;
+  for (const pb::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != pb::FieldDescriptor::CPPTYPE_MESSAGE) continue;
+    const pb::Descriptor* type = field->message_type();
+    if (type == cml::NeuralNetwork::descriptor()) continue;
+    auto visit = [&](pb::Message& item) {
+      freed += type == cml::WeightParams::descriptor() ? release_values(static_cast<cml::WeightParams&>(item))
+                                                       : release_in(item);
+    };
+    if (field->is_repeated()) {
+      for (int i = 0; i < reflection->FieldSize(message, field); ++i) visit(*reflection->MutableRepeatedMessage(&message, field, i));
+    } else {
+      visit(*reflection->MutableMessage(&message, field));
+    }
+  }
+  return freed;
+}
+
+}  // namespace
+
+std::uint64_t release_weight_values(cml::NeuralNetworkLayer& layer) { return release_in(layer); }
 
 }  // namespace mlconv::spec

@@ -36,4 +36,12 @@ struct ElidedValue {
 // The value a marker stands for, if `params` came from a stripped load.
 std::optional<ElidedValue> elided_value(const CoreML::Specification::WeightParams& params);
 
+// Frees the stored values of every WeightParams in the layer's params (not in
+// its sub-networks, whose layers are released on their own) and leaves the same
+// marker a stripped load leaves, so the blobs keep reporting element type and
+// count while decoding them fails clearly. For a layer whose values a kernel has
+// copied: the model then stops holding the weights a second time. A WeightParams
+// with more than one value field set is left as it is. Returns the bytes freed.
+std::uint64_t release_weight_values(CoreML::Specification::NeuralNetworkLayer& layer);
+
 }  // namespace mlconv::spec

@@ -68,7 +68,11 @@ class Convolution final : public Kernel {
     if (!deconv_) {
       weights_ = weights.get("weights", out_channels_ * kernel_channels_ * taps);
       const ConvGeometry g = geometry_base(kernel_channels_ * groups_);
-      if (winograd_applicable(g)) winograd_ = winograd_weights(g, weights_.data());
+      if (winograd_applicable(g)) {
+        // The transformed weights replace the plain ones: most shapes run Winograd.
+        winograd_ = winograd_weights(g, weights_.data());
+        std::vector<float>().swap(weights_);
+      }
       return;
     }
     // Stored [C_in, C_out / groups, kH, kW]; packed per group for one GEMM per group.
@@ -147,6 +151,8 @@ class Convolution final : public Kernel {
       convolution_transpose(g, x.data(), packed_, bias_, activation, y.data(), *ctx.pool);
     } else if (!winograd_.empty() && winograd_pays_off(g)) {
       convolution_winograd(g, x.data(), winograd_, bias_, activation, y.data(), *ctx.pool);
+    } else if (!winograd_.empty() && !dynamic_) {
+      convolution_forward(g, x.data(), weights_from_winograd(g, winograd_).data(), bias_, activation, y.data(), *ctx.pool);
     } else {
       convolution_forward(g, x.data(), w, bias_, activation, y.data(), *ctx.pool);
     }

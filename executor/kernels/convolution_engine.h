@@ -50,8 +50,11 @@ void convolution_transpose(const ConvGeometry& g, const float* input, const std:
 // Winograd F(2x2, 3x3) (convolution_winograd.cc) for 3x3, stride-1, undilated
 // 2-D convolution with at least 16 channels per group on each side.
 bool winograd_applicable(const ConvGeometry& g);
-// The spec-layout weights transformed once, at load.
+// The spec-layout weights transformed once, at load; the kernel then keeps only these.
 std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights);
+// The spec-layout weights back from the transformed ones (exact up to rounding:
+// the transform's rows are sums and halves), for the rare shape where im2col runs.
+std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vector<float>& transformed);
 // Worth it over im2col only when the output has enough 2x2 tiles to amortise the
 // transforms; very wide outputs would make a task's buffers (a whole tile row) huge.
 inline bool winograd_pays_off(const ConvGeometry& g) { return g.out[1] * g.out[2] >= 144 && g.out[2] <= 1024; }

@@ -59,6 +59,28 @@ std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights)
   return u;
 }
 
+std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vector<float>& u) {
+  const std::int64_t cin_g = g.in_channels / g.groups;
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  std::vector<float> weights(static_cast<std::size_t>(g.groups * cout_g * cin_g * 9));
+  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+    for (std::int64_t o = 0; o < cout_g; ++o)
+      for (std::int64_t i = 0; i < cin_g; ++i) {
+        auto at = [&](int r, int c) { return u[static_cast<std::size_t>(((grp * 16 + r * 4 + c) * cout_g + o) * cin_g + i)]; };
+        // Row r of U is (t0, (t0+t1+t2)/2, (t0-t1+t2)/2, t2) for t = row r of G k, so t1 = U[r][1] - U[r][2];
+        // the same holds down the columns of t = G k.
+        float t[4][3];
+        for (int r = 0; r < 4; ++r) t[r][0] = at(r, 0), t[r][1] = at(r, 1) - at(r, 2), t[r][2] = at(r, 3);
+        float* k = weights.data() + ((grp * cout_g + o) * cin_g + i) * 9;
+        for (int c = 0; c < 3; ++c) {
+          k[c] = t[0][c];
+          k[3 + c] = t[1][c] - t[2][c];
+          k[6 + c] = t[3][c];
+        }
+      }
+  return weights;
+}
+
 void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<float>& transformed,
                           const std::vector<float>& bias, const ActivationFunction* activation, float* output,
                           ThreadPool& pool) {

@@ -205,6 +205,9 @@ class PluginKernel final : public Kernel {
     }
   }
 
+  // The ABI promises the blobs handed to set_weights stay valid until the instance is destroyed.
+  [[nodiscard]] bool reads_stored_weights() const override { return true; }
+
  private:
   void compute(std::span<const Tensor* const> inputs, std::span<Tensor* const> outputs, RunContext& ctx) {
     const mlconv_custom_layer_class& table = instance_.cls->table;

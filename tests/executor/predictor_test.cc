@@ -7,6 +7,7 @@
 
 #include "spec/error.h"
 #include "spec/model_io.h"
+#include "spec/weights.h"
 #include "tests/executor/kernel_tester.h"
 
 namespace mlconv::exec {
@@ -164,6 +165,55 @@ TEST_CASE("predictor: an Apple-only model in a pipeline is refused by type name,
                        "implementation ships with Apple's OS; mlconv run executes neuralNetwork, "
                        "neuralNetworkClassifier, neuralNetworkRegressor and pipelines of them",
                        Error);
+}
+
+// y = W x + b with W = [[1, 2], [3, 4]] (float32) and b = [10, 20] (float16: 0x4900, 0x4D00).
+const char* const dense_model = R"(
+  specificationVersion: 4
+  description {
+    input { name: "x" type { multiArrayType { shape: 2 dataType: FLOAT32 } } }
+    output { name: "y" type { multiArrayType { shape: 2 dataType: FLOAT32 } } }
+  }
+  neuralNetwork { layers { name: "fc" input: "x" output: "y" innerProduct {
+    inputChannels: 2 outputChannels: 2 hasBias: true
+    weights { floatValue: [1, 2, 3, 4] } bias { float16Value: "\000I\000M" } } } }
+)";
+
+TEST_CASE("predictor: a model given to keep holds no weight values once the kernels have copied them") {
+  const KernelRegistry registry = KernelRegistry::with_builtin_kernels();
+  PredictorOptions options;
+  options.kernels = &registry;
+  options.threads = 1;
+  Predictor predictor(model_from_text(dense_model), options);
+  const cml::NeuralNetworkLayer& layer = predictor.model().neuralnetwork().layers(0);
+  CHECK(layer.innerproduct().weights().floatvalue_size() == 0);
+  CHECK(layer.innerproduct().bias().float16value().empty());
+  CHECK(predictor.released_weight_bytes() == 4 * 4 + 2 * 2);
+  // The blobs still describe themselves (for messages and inspect-like reports), but cannot be decoded.
+  const std::vector<spec::WeightBlob> blobs = spec::layer_weights(layer);
+  REQUIRE(blobs.size() == 2);
+  CHECK(blobs[0].storage == spec::WeightStorage::float32);
+  CHECK(blobs[0].count == 4);
+  CHECK(blobs[0].values_elided);
+  CHECK(blobs[1].storage == spec::WeightStorage::float16);
+  CHECK(blobs[1].count == 2);
+  CHECK_THROWS_AS(spec::decode_weights(blobs[0]), Error);
+  for (int run = 0; run < 2; ++run) {
+    const FeatureMap outputs = predictor.predict({{"x", FeatureValue::array(Tensor({2}, {1, 1}))}});
+    testing::check_tensor(outputs.at("y").tensor, {2}, {13, 27});
+  }
+}
+
+TEST_CASE("predictor: a borrowed model keeps its weight values") {
+  const KernelRegistry registry = KernelRegistry::with_builtin_kernels();
+  PredictorOptions options;
+  options.kernels = &registry;
+  options.threads = 1;
+  const cml::Model model = model_from_text(dense_model);
+  Predictor predictor(model, options);
+  CHECK(model.neuralnetwork().layers(0).innerproduct().weights().floatvalue_size() == 4);
+  CHECK(predictor.released_weight_bytes() == 0);
+  testing::check_tensor(predictor.predict({{"x", FeatureValue::array(Tensor({2}, {1, 1}))}}).at("y").tensor, {2}, {13, 27});
 }
 
 }  // namespace

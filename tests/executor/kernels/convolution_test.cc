@@ -195,6 +195,16 @@ TEST_CASE("convolution: 3x3 stride-1 layers with enough channels take the Winogr
   CHECK(out[0].data()[2999] == doctest::Approx(0.9765625));
 }
 
+TEST_CASE("convolution: a Winograd layer keeps only transformed weights and recovers them for a small output") {
+  // conv2d(X((1,16,4,5)), W(2304).reshape(16,16,3,3), B(16), pads 1): 20 outputs, too few to pay for Winograd
+  const auto out = testing::run_layer(conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 16 kernelChannels: 16 kernelSize: [3, 3] same { } hasBias: true })", 2304),
+                                      {pattern_tensor({1, 1, 16, 4, 5})});
+  check_summary(out[0], {1, 1, 16, 4, 5}, -4.625, -86.734375);
+  CHECK(out[0].data()[0] == doctest::Approx(-2.25));
+  CHECK(out[0].data()[200] == doctest::Approx(-1.5625));
+}
+
 TEST_CASE("convolution: small feature maps split output channels across threads") {
   const testing::LayerRun two{.threads = 2};
   // conv2d(X((1,8,3,3)), W(2880).reshape(40,8,3,3), B(40), pads 1): one column tile, two channel blocks
