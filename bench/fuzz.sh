@@ -7,7 +7,8 @@
 #
 #   bash bench/fuzz.sh                       # every target, 30 minutes each
 #   bash bench/fuzz.sh -t 10 npy image       # two targets, 10 minutes each
-#   bash bench/fuzz.sh -n 1000000 onnx       # one target, a million executions
+#   bash bench/fuzz.sh -n 1000000 onnx       # one target, a million executions or 30 minutes,
+#                                            # whichever comes first (the measure)
 #
 # Builds with the `fuzz` preset (clang, ASan + UBSan) into build-fuzz unless -b names
 # another build tree that has the targets (the `sanitize` preset's build-sanitize does).
@@ -21,7 +22,7 @@ while getopts "b:t:n:" option; do
     b) build=$(cd "$OPTARG" && pwd) ;;
     t) minutes=$OPTARG ;;
     n) runs=$OPTARG ;;
-    *) sed -n '2,16p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,14p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -34,7 +35,7 @@ fi
 bash "$root/fuzz/make_corpus.sh" "$build/fuzz/long-seeds" "$root/../shared/realmodels" >/dev/null
 
 limit=(-max_total_time=$((minutes * 60)))
-[ -n "$runs" ] && limit=(-runs="$runs")
+[ -n "$runs" ] && limit+=(-runs="$runs")
 status=0
 for target in "${targets[@]}"; do
   work=$build/fuzz/long/$target

@@ -19,7 +19,9 @@ exec::FeatureMap run(const cml::Model& model, const std::map<std::string, std::p
   options.threads = 1;
   exec::Predictor predictor(model, options);
   exec::FeatureMap features;
-  for (const auto& [name, input] : inputs) {
+  for (const auto& entry : inputs) {
+    const std::string& name = entry.first;
+    const auto& input = entry.second;
     const auto& description = model.description().input();
     const auto it = std::find_if(description.begin(), description.end(), [&](const auto& d) { return d.name() == name; });
     REQUIRE(it != description.end());
