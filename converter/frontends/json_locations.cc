@@ -131,6 +131,12 @@ nlohmann::json parse_json_text(const std::string& file, std::string_view text) {
     // Drop nlohmann's "[json.exception.parse_error.101] parse error at line L, column C: " prefix.
     if (const auto colon = detail.find(": "); colon != std::string::npos) detail = detail.substr(colon + 2);
     throw Error("invalid JSON: " + detail).in_file(file + ":" + std::to_string(line));
+  } catch (const nlohmann::json::exception& error) {
+    // Not a syntax error but a value nlohmann cannot hold (a number like 1e99999 overflows a
+    // double: out_of_range.406); it carries no offset, so the message names the file only.
+    std::string detail = error.what();
+    if (const auto tag = detail.find("] "); tag != std::string::npos) detail = detail.substr(tag + 2);
+    throw Error("invalid JSON: " + detail).in_file(file);
   }
 }
 

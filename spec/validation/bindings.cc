@@ -257,8 +257,9 @@ Bindings parse_bindings(std::string_view text, const std::string& file) {
   Json document;
   try {
     document = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     // what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."; keep from "parse error".
+    // Also out_of_range.406 (a number that overflows a double), which is not a parse_error.
     const std::string what = e.what();
     const std::size_t start = what.find("] ");
     throw Error("not valid JSON: " + (start == std::string::npos ? what : what.substr(start + 2))).in_file(file);

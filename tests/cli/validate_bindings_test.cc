@@ -57,6 +57,8 @@ TEST_CASE("validate bindings: a model that matches its binding has no findings")
 
 TEST_CASE("validate bindings: file errors name the file and the JSON pointer") {
   CHECK(parse_error("{") .starts_with("b.json: not valid JSON: parse error at line 1, column 2"));
+  // Found by fuzz_rules: an overflowing number is nlohmann's out_of_range, not a parse_error.
+  CHECK(parse_error(R"({"classes": 1e99999})") == "b.json: not valid JSON: number overflow parsing '1e99999'");
   CHECK(parse_error(R"({"classes": {}, "extra": 1})") == "b.json: /extra: unknown key 'extra'");
   CHECK(parse_error(R"({})") == "b.json: /: missing key 'classes'");
   CHECK(parse_error(R"({"classes": {"A/b": {"inputs": [], "outputs": []}}})") ==

@@ -44,6 +44,9 @@ TEST_CASE("convert rules: a malformed rule names the file, line and rule") {
   CHECK(error_of([] { (void)converter::parse_rules(R"({"rules": [{"match": {"op": "A"}, "custom": {"class_name": "A"}}]})", "r.json"); }) ==
         "r.json:1: rule /rules/0 at /match/op: unknown field 'op'; expected one of op_type, domain, opset, name, name_regex, attributes");
   CHECK(error_of([] { (void)converter::parse_rules("{\"rules\": [\n{,}]}", "r.json"); }).rfind("r.json:2: invalid JSON: ", 0) == 0);
+  // Found by fuzz_rules: an overflowing number is nlohmann's out_of_range, not a parse_error.
+  CHECK(error_of([] { (void)converter::parse_rules(R"({"rules": 1e99999})", "r.json"); }) ==
+        "r.json: invalid JSON: number overflow parsing '1e99999'");
   CHECK(error_of([] {
           (void)converter::parse_rules(R"({"rules": [{"match": {"op_type": "A"}, "custom": {"class_name": "A", "output_shape": {"dims": ["x[0] +"]}}}]})", "r.json");
         }) == "r.json:1: rule /rules/0 at /custom/output_shape/dims/0: shape expression \"x[0] +\": unexpected end at column 7");
