@@ -1,5 +1,7 @@
 // Elementwise activations, Clip and Softmax. Each ONNX default is written
 // explicitly, because Core ML's proto3 defaults (alpha = 0) mean something else.
+#include <cmath>
+#include <limits>
 #include <optional>
 
 #include "converter/export/layer_mappings.h"
@@ -64,8 +66,10 @@ void build_softplus_layer(LayerBuilder& b) { activation(b).mutable_softplus(); }
 void build_softsign_layer(LayerBuilder& b) { activation(b).mutable_softsign(); }
 
 void build_thresholded_relu_layer(LayerBuilder& b) {
+  // ONNX keeps x > alpha, Core ML keeps x >= alpha. For float32 inputs, x > alpha is
+  // exactly x >= the next float above alpha, so the layer agrees with ONNX at x == alpha.
   const auto alpha = static_cast<float>(b.attr_float("alpha", 1.0));
-  activation(b).mutable_thresholdedrelu()->set_alpha(alpha);
+  activation(b).mutable_thresholdedrelu()->set_alpha(std::nextafter(alpha, std::numeric_limits<float>::infinity()));
 }
 
 void build_clip_layer(LayerBuilder& b) {

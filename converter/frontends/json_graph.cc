@@ -49,6 +49,7 @@ class GraphReader {
       const auto& initializers = doc["initializers"];
       const std::string list = pointer_child(pointer, "initializers");
       require_array(initializers, list);
+      check_declared_weight_size(initializers, list);
       for (std::size_t i = 0; i < initializers.size(); ++i) read_initializer(initializers[i], pointer_child(list, i), graph);
     }
     const auto& nodes = required_array(doc, pointer, "nodes");
@@ -155,6 +156,32 @@ class GraphReader {
       out.push_back(Dim::known(size));
     }
     return out;
+  }
+
+  // Core ML keeps every weight inside the one .mlmodel message, as float32, and protobuf
+  // cannot write a message past 2 GiB. Summing the declared shapes refuses such a graph
+  // before any external weight file is read. Malformed entries are left to the full read.
+  void check_declared_weight_size(const json& initializers, const std::string& pointer) const {
+    constexpr std::uint64_t max_message_bytes = 0x7fffffffULL;
+    std::uint64_t elements = 0;
+    for (const auto& initializer : initializers) {
+      if (!initializer.is_object() || !initializer.contains("shape") || !initializer["shape"].is_array()) continue;
+      std::uint64_t count = 1;
+      for (const auto& d : initializer["shape"]) {
+        if (!d.is_number_integer() || d.get<std::int64_t>() < 0) {
+          count = 0;
+          break;
+        }
+        count = std::min<std::uint64_t>(count * std::min<std::uint64_t>(d.get<std::uint64_t>(), max_message_bytes),
+                                        max_message_bytes);
+      }
+      elements = std::min<std::uint64_t>(elements + count, max_message_bytes);
+    }
+    if (elements * 4 > max_message_bytes) {
+      throw error(pointer, "the initializers declare " + std::to_string(elements) + (elements == max_message_bytes ? " or more" : "") +
+                               " values, more than 2 GiB as Core ML float32 weights, which is protobuf's limit for one "
+                               ".mlmodel message; split the model or quantize its weights first");
+    }
   }
 
   std::vector<std::int64_t> static_dims(const json& object, const std::string& pointer) const {

@@ -84,7 +84,9 @@ TEST_CASE("convert activations: ONNX defaults are written explicitly") {
   CHECK(activation("Elu").activation().elu().alpha() == 1.0F);
   CHECK(activation("HardSigmoid").activation().sigmoidhard().alpha() == doctest::Approx(0.2));
   CHECK(activation("HardSigmoid").activation().sigmoidhard().beta() == doctest::Approx(0.5));
-  CHECK(activation("ThresholdedRelu").activation().thresholdedrelu().alpha() == 1.0F);
+  // The smallest float above alpha: Core ML's x >= alpha' is ONNX's x > alpha.
+  CHECK(activation("ThresholdedRelu").activation().thresholdedrelu().alpha() == 1.00000012F);
+  CHECK(activation("ThresholdedRelu").activation().thresholdedrelu().alpha() > 1.0F);
   CHECK(activation("Sigmoid").activation().has_sigmoid());
   CHECK(activation("Tanh").activation().has_tanh());
   CHECK(activation("Softplus").activation().has_softplus());

@@ -56,7 +56,11 @@ TEST_CASE("convert JSON graph: errors name the file, line and JSON pointer") {
   CHECK(message(R"({"inputs": [], "outputs": [], "initializers": [{"name": "w", "type": "float32", "shape": [3], "data": [1, 2]}], "nodes": []})") ==
         "g.json:1: holds 2 values; the shape needs 3 (at /initializers/0/data)");
   CHECK(message(R"({"inputs": [], "outputs": [], "initializers": [{"name": "w", "type": "float32", "shape": [1048576, 1048576, 2], "data": []}], "nodes": []})") ==
-        "g.json:1: tensor has more than 2^40 elements (at /initializers/0/shape)");
+        "g.json:1: the initializers declare 2147483647 or more values, more than 2 GiB as Core ML float32 weights, which is "
+        "protobuf's limit for one .mlmodel message; split the model or quantize its weights first (at /initializers)");
+  CHECK(message(R"({"inputs": [], "outputs": [], "nodes": [{"name": "c", "op_type": "Constant", "inputs": [], "outputs": ["c"], "attributes":
+        {"value": {"type": "tensor", "value": {"type": "float32", "shape": [1048576, 1048576, 2], "data": []}}}}]})") ==
+        "g.json:2: tensor has more than 2^40 elements (at /nodes/0/attributes/value/value/shape)");
   CHECK(message(R"({"inputs": [], "outputs": [], "initializers": [{"name": "w", "type": "int8", "shape": [1], "data": [300]}], "nodes": []})") ==
         "g.json:1: 300 does not fit in int8 (at /initializers/0/data/0)");
   CHECK(message("{\"inputs\": [{\"name\": \"x\", \"type\": \"float32\", \"shape\": [1]}], \"outputs\": [],\n \"nodes\": [\n"
@@ -96,6 +100,14 @@ TEST_CASE("convert JSON graph: external raw data at an offset and .npy files; sh
         (dir / "w.npy").string() + ": .npy dtype '<f4' does not match the declared int64 (expected '<i8')");
   CHECK(error_of([&] { (void)load(R"({"name": "w", "type": "float32", "shape": [2], "external": {"path": "missing.bin"}})"); })
             .rfind((dir / "missing.bin").string() + ": cannot read weights file", 0) == 0);
+  // Two initializers that together declare 2^29 + 1 floats, 2 GiB + 4 bytes: refused from
+  // the shapes alone, so the (absent) weights file is never opened.
+  CHECK(error_of([&] {
+          (void)load(R"({"name": "a", "type": "float32", "shape": [1], "data": [1]},
+                        {"name": "b", "type": "float16", "shape": [16384, 32768], "external": {"path": "missing.bin"}})");
+        }) == (dir / "g.json").string() +
+                  ":1: the initializers declare 536870913 values, more than 2 GiB as Core ML float32 weights, which is "
+                  "protobuf's limit for one .mlmodel message; split the model or quantize its weights first (at /initializers)");
 }
 
 TEST_CASE("convert JSON graph: unknown input formats and ONNX are dispatched by extension") {
