@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 #include "converter/passes/pass.h"
 
@@ -19,11 +20,29 @@ std::string ints_text(const std::vector<std::int64_t>& values) {
   return out + "]";
 }
 
-std::optional<std::int64_t> product(const Shape& shape, std::size_t from, std::size_t to) {
+// Sizes come from the input file, so arithmetic on them is checked: a hostile model can
+// declare dims whose product does not fit in 64 bits.
+std::int64_t checked_mul(const ShapeContext& c, std::int64_t a, std::int64_t b) {
+  std::int64_t result = 0;
+  if (__builtin_mul_overflow(a, b, &result)) {
+    c.fail("sizes " + std::to_string(a) + " * " + std::to_string(b) + " overflow a 64-bit integer");
+  }
+  return result;
+}
+
+std::int64_t checked_add(const ShapeContext& c, std::int64_t a, std::int64_t b) {
+  std::int64_t result = 0;
+  if (__builtin_add_overflow(a, b, &result)) {
+    c.fail("sizes " + std::to_string(a) + " + " + std::to_string(b) + " overflow a 64-bit integer");
+  }
+  return result;
+}
+
+std::optional<std::int64_t> product(const ShapeContext& c, const Shape& shape, std::size_t from, std::size_t to) {
   std::int64_t n = 1;
   for (std::size_t i = from; i < to; ++i) {
     if (!shape[i].size) return std::nullopt;
-    n *= *shape[i].size;
+    n = checked_mul(c, n, *shape[i].size);
   }
   return n;
 }
@@ -70,13 +89,14 @@ Dim window_output(const ShapeContext& c, const Dim& in, std::int64_t kernel, std
                   std::int64_t pad_total, const std::string& auto_pad, bool ceil_mode) {
   if (!in.size) return unknown_dim();
   if (stride < 1) c.fail("strides must be positive");
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") return Dim::known((*in.size + stride - 1) / stride);
-  const std::int64_t span = *in.size + (auto_pad == "VALID" ? 0 : pad_total) - dilation * (kernel - 1) - 1;
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") return Dim::known(checked_add(c, *in.size, stride - 1) / stride);
+  const std::int64_t extent = checked_add(c, checked_mul(c, dilation, checked_add(c, kernel, -1)), 1);
+  const std::int64_t span = checked_add(c, checked_add(c, *in.size, auto_pad == "VALID" ? 0 : pad_total), -extent);
   if (span < 0) {
     c.fail("the window (kernel " + std::to_string(kernel) + ", dilation " + std::to_string(dilation) + ") is larger than the padded input (" +
-           std::to_string(*in.size + pad_total) + ")");
+           std::to_string(checked_add(c, *in.size, pad_total)) + ")");
   }
-  return Dim::known((ceil_mode ? (span + stride - 1) / stride : span / stride) + 1);
+  return Dim::known((ceil_mode ? checked_add(c, span, stride - 1) / stride : span / stride) + 1);
 }
 
 void spatial_window(ShapeContext& c, const Shape& x, Dim channels, const std::vector<std::int64_t>& kernel, bool ceil_mode) {
@@ -95,7 +115,8 @@ void spatial_window(ShapeContext& c, const Shape& x, Dim channels, const std::ve
   const std::string auto_pad = c.attr_string("auto_pad", "NOTSET");
   Shape out{x[0], channels};
   for (std::size_t i = 0; i < spatial; ++i) {
-    out.push_back(window_output(c, x[i + 2], kernel[i], strides[i], dilations[i], pads[i] + pads[i + spatial], auto_pad, ceil_mode));
+    out.push_back(window_output(c, x[i + 2], kernel[i], strides[i], dilations[i], checked_add(c, pads[i], pads[i + spatial]),
+                               auto_pad, ceil_mode));
   }
   c.set(0, c.type(0), out);
 }
@@ -108,7 +129,7 @@ void conv(ShapeContext& c) {
     c.fail("expects X [N, C, spatial...] and W of the same rank; got X " + describe_shape(*x) + " and W " + describe_shape(*w));
   }
   const std::int64_t group = c.attr_int("group", 1);
-  if ((*x)[1].size && (*w)[1].size && *(*x)[1].size != *(*w)[1].size * group) {
+  if ((*x)[1].size && (*w)[1].size && *(*x)[1].size != checked_mul(c, *(*w)[1].size, group)) {
     c.fail("the input has " + std::to_string(*(*x)[1].size) + " channels; W " + describe_shape(*w) + " with group " +
            std::to_string(group) + " expects " + std::to_string(*(*w)[1].size * group));
   }
@@ -179,7 +200,7 @@ void flatten(ShapeContext& c) {
   if (!x) return;
   const std::int64_t raw = c.attr_int("axis", 1);
   const std::size_t axis = raw == static_cast<std::int64_t>(x->size()) ? x->size() : c.axis(raw, x->size(), "axis");
-  c.set(0, c.type(0), {dim_of(product(*x, 0, axis)), dim_of(product(*x, axis, x->size()))});
+  c.set(0, c.type(0), {dim_of(product(c, *x, 0, axis)), dim_of(product(c, *x, axis, x->size()))});
 }
 
 void reshape(ShapeContext& c) {
@@ -200,15 +221,15 @@ void reshape(ShapeContext& c) {
     } else if (d == 0 && !allow_zero) {
       if (!x || i >= x->size()) c.fail("the shape " + ints_text(*target) + " copies dimension " + std::to_string(i) + " (0), which the input lacks");
       out.push_back((*x)[i]);
-      if ((*x)[i].size) known *= *(*x)[i].size; else all_known = false;
+      if ((*x)[i].size) known = checked_mul(c, known, *(*x)[i].size); else all_known = false;
     } else if (d < 0) {
       c.fail("the shape " + ints_text(*target) + " has a negative size other than -1");
     } else {
       out.push_back(Dim::known(d));
-      known *= d;
+      known = checked_mul(c, known, d);
     }
   }
-  const std::optional<std::int64_t> total = x ? product(*x, 0, x->size()) : std::nullopt;
+  const std::optional<std::int64_t> total = x ? product(c, *x, 0, x->size()) : std::nullopt;
   if (total && all_known) {
     if (infer_at) {
       if (known == 0 || *total % known != 0) {
@@ -252,7 +273,7 @@ void concat(ShapeContext& c) {
     if (s->size() != out.size()) c.fail("input " + std::to_string(i) + " " + describe_shape(*s) + " has another rank than input 0 " + describe_shape(*first));
     for (std::size_t d = 0; d < out.size(); ++d) {
       if (d == axis) {
-        out[d] = out[d].size && (*s)[d].size ? Dim::known(*out[d].size + *(*s)[d].size) : unknown_dim();
+        out[d] = out[d].size && (*s)[d].size ? Dim::known(checked_add(c, *out[d].size, *(*s)[d].size)) : unknown_dim();
       } else if (out[d].size && (*s)[d].size && *out[d].size != *(*s)[d].size) {
         c.fail("input " + std::to_string(i) + " " + describe_shape(*s) + " differs from input 0 " + describe_shape(*first) +
                " in dimension " + std::to_string(d) + ", which is not the concatenation axis " + std::to_string(axis));
@@ -353,8 +374,9 @@ void slice(ShapeContext& c) {
     const std::int64_t begin = forward ? clamp((*starts)[i], 0, n) : clamp((*starts)[i], -1, n - 1);
     const std::int64_t end = forward ? clamp((*ends)[i], 0, n) : clamp((*ends)[i], -1, n - 1);
     const std::int64_t span = forward ? end - begin : begin - end;
-    const std::int64_t step = forward ? steps[i] : -steps[i];
-    out[a] = Dim::known(span <= 0 ? 0 : (span + step - 1) / step);
+    // -INT64_MIN does not exist; any step that large takes one element.
+    const std::int64_t step = forward ? steps[i] : (steps[i] == INT64_MIN ? INT64_MAX : -steps[i]);
+    out[a] = Dim::known(span <= 0 ? 0 : (span - 1) / step + 1);
   }
   c.set(0, c.type(0), out);
 }

@@ -106,5 +106,27 @@ TEST_CASE("passes shapes: mismatches name the file, node and op and what was exp
         "model.json:6: node 'relu' (Relu): output 'y' is declared with shape [1, 4, 6, 6], but the op computes [1, 3, 8, 8]");
 }
 
+TEST_CASE("passes shapes: declared sizes whose products overflow 64 bits are errors, not wrapped numbers") {
+  const auto error_for = [](const std::string& x_shape, const std::string& node) {
+    return error_of([&] {
+      (void)inferred(R"({"opset_imports": [{"version": 13}],
+        "inputs": [{"name": "x", "type": "float32", "shape": )" + x_shape + R"(}],
+        "outputs": [{"name": "y"}],
+        "initializers": [{"name": "t", "type": "int64", "shape": [2], "data": [0, -1]},
+                         {"name": "W", "type": "float32", "shape": [1, 1, 1, 1], "data": [1]}],
+        "nodes": [)" + node + "]}");
+    });
+  };
+  // The fuzzer's case: Reshape copies dimension 0 and multiplies it into the known part.
+  CHECK(error_for("[4611686018427387904, 4]", R"({"name": "r", "op_type": "Reshape", "inputs": ["x", "t"], "outputs": ["y"]})") ==
+        "model.json:6: node 'r' (Reshape): sizes 4611686018427387904 * 4 overflow a 64-bit integer");
+  CHECK(error_for("[4611686018427387904, 4]", R"({"name": "f", "op_type": "Flatten", "inputs": ["x"], "outputs": ["y"],
+        "attributes": {"axis": {"type": "int", "value": 2}}})") ==
+        "model.json:6: node 'f' (Flatten): sizes 4611686018427387904 * 4 overflow a 64-bit integer");
+  CHECK(error_for("[1, 1, 9223372036854775807, 1]", R"({"name": "c", "op_type": "Conv", "inputs": ["x", "W"], "outputs": ["y"],
+        "attributes": {"pads": {"type": "ints", "value": [1, 0, 1, 0]}}})") ==
+        "model.json:6: node 'c' (Conv): sizes 9223372036854775807 + 2 overflow a 64-bit integer");
+}
+
 }  // namespace
 }  // namespace mlconv::test
