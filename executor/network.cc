@@ -44,6 +44,18 @@ Tensor Environment::take_spare() {
   return spare;
 }
 
+void Environment::add_spares(std::vector<Tensor> spares) {
+  for (Tensor& spare : spares) spares_.push_back(std::move(spare));
+}
+
+std::vector<Tensor> Environment::take_all() {
+  std::vector<Tensor> all = std::move(spares_);
+  spares_.clear();
+  for (auto& entry : blobs_) all.push_back(std::move(entry.second));
+  blobs_.clear();
+  return all;
+}
+
 std::vector<std::string> Environment::names() const {
   std::vector<std::string> names;
   for (const auto& [name, tensor] : blobs_) names.push_back(name);

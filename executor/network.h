@@ -25,6 +25,11 @@ class Environment {
   void put(const std::string& name, Tensor tensor);
   void release(const std::string& name);
   [[nodiscard]] Tensor take_spare();
+  // Storage from an earlier run, so a repeated prediction reuses its memory instead of
+  // faulting in fresh pages for every blob; and the reverse, every tensor held now
+  // (blobs and spares), emptying the environment.
+  void add_spares(std::vector<Tensor> spares);
+  [[nodiscard]] std::vector<Tensor> take_all();
   [[nodiscard]] std::vector<std::string> names() const;
   // Bytes held by the blobs (not the spares): the live activation set.
   [[nodiscard]] std::uint64_t live_bytes() const;

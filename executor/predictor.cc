@@ -166,12 +166,15 @@ class NetworkStage final : public Predictor::Stage {
 
   void run(const FeatureMap& given, FeatureMap& features, RunContext& ctx) override {
     Environment blobs;
+    blobs.add_spares(std::move(spares_));
+    spares_.clear();
     for (const auto& input : model_.description().input()) bind_input(input, given, features, blobs);
     RunContext local = ctx;
     local.blobs = &blobs;
     local.loop_signal = LoopSignal::none;
     network_->run(local);
     for (const auto& output : model_.description().output()) collect_output(output, blobs, features);
+    spares_ = blobs.take_all();
   }
 
  private:
@@ -376,6 +379,7 @@ class NetworkStage final : public Predictor::Stage {
   spec::NetworkView view_;
   BuildContext build_;
   std::unique_ptr<Network> network_;
+  std::vector<Tensor> spares_;  // the last run's blobs, reused by the next
   std::string probability_blob_;
 };
 

@@ -60,7 +60,13 @@ Tensor::Tensor(Shape shape) {
   assign(std::move(shape), 0.0f);
 }
 
-Tensor::Tensor(Shape shape, std::vector<float> values) : shape_(std::move(shape)), values_(std::move(values)) {
+Tensor::Tensor(Shape shape, const std::vector<float>& values)
+    : Tensor(std::move(shape), TensorStorage(values.begin(), values.end())) {}
+
+Tensor::Tensor(Shape shape, std::initializer_list<float> values)
+    : Tensor(std::move(shape), TensorStorage(values.begin(), values.end())) {}
+
+Tensor::Tensor(Shape shape, TensorStorage values) : shape_(std::move(shape)), values_(std::move(values)) {
   if (static_cast<std::int64_t>(values_.size()) != element_count(shape_))
     throw Error(std::to_string(values_.size()) + " values do not fill shape " + shape_to_string(shape_));
   account();
@@ -120,7 +126,7 @@ void Tensor::reserve_checked(std::int64_t count, const Shape& shape) {
                 " (mlconv run --max-memory raises it)");
   }
   // Replace rather than grow: old values are not needed, and growing could double the request.
-  values_ = std::vector<float>();
+  values_ = TensorStorage();
   account();
   values_.reserve(static_cast<std::size_t>(wanted));
   account();

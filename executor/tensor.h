@@ -5,8 +5,13 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace mlconv::exec {
@@ -29,6 +34,42 @@ void set_tensor_memory_limit(std::uint64_t bytes);
 // "512 MiB", "4 GiB", "1000 bytes": a size for messages.
 std::string byte_size_text(std::uint64_t bytes);
 
+#if defined(__SANITIZE_ADDRESS__)
+#define MLCONV_POISON_NEW_TENSORS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MLCONV_POISON_NEW_TENSORS 1
+#endif
+#endif
+
+// Growing a tensor leaves the new elements unset instead of zeroing them: every kernel
+// writes all of its outputs, and zeroing a fresh output costs a pass over memory per
+// layer. Builds with AddressSanitizer fill the new elements with NaN instead, so a kernel
+// that reads what it never wrote shows up in the sanitized tests.
+template <typename T>
+struct UninitializedAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = UninitializedAllocator<U>;
+  };
+  UninitializedAllocator() = default;
+  template <typename U>
+  UninitializedAllocator(const UninitializedAllocator<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+  template <typename U>
+  void construct(U* slot) noexcept(std::is_nothrow_default_constructible_v<U>) {
+    ::new (static_cast<void*>(slot)) U;
+#ifdef MLCONV_POISON_NEW_TENSORS
+    if constexpr (std::is_floating_point_v<U>) *slot = std::numeric_limits<U>::quiet_NaN();
+#endif
+  }
+  template <typename U, typename... Args>
+  void construct(U* slot, Args&&... args) {
+    ::new (static_cast<void*>(slot)) U(std::forward<Args>(args)...);
+  }
+};
+
+using TensorStorage = std::vector<float, UninitializedAllocator<float>>;
+
 class Tensor {
  public:
   Tensor() = default;
@@ -38,7 +79,9 @@ class Tensor {
   Tensor& operator=(Tensor&& other) noexcept;
   ~Tensor();
   explicit Tensor(Shape shape);  // zero-filled
-  Tensor(Shape shape, std::vector<float> values);  // values.size() must match the shape
+  Tensor(Shape shape, const std::vector<float>& values);  // values.size() must match the shape
+  Tensor(Shape shape, TensorStorage values);
+  Tensor(Shape shape, std::initializer_list<float> values);
 
   [[nodiscard]] const Shape& shape() const { return shape_; }
   [[nodiscard]] int rank() const { return static_cast<int>(shape_.size()); }
@@ -65,7 +108,7 @@ class Tensor {
   void account();
 
   Shape shape_;
-  std::vector<float> values_;
+  TensorStorage values_;
   std::uint64_t accounted_bytes_ = 0;  // what this tensor adds to tensor_memory_in_use()
 };
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <type_traits>
@@ -180,8 +181,12 @@ std::optional<std::vector<std::int64_t>> known_sizes(const Shape& shape) {
 }
 
 std::int64_t TensorData::element_count() const {
+  // Saturates: dims inferred from a hostile model can multiply past 64 bits, and callers
+  // compare the count against a limit.
   std::int64_t count = 1;
-  for (const std::int64_t d : dims) count *= d;
+  for (const std::int64_t d : dims) {
+    if (__builtin_mul_overflow(count, d, &count)) return std::numeric_limits<std::int64_t>::max();
+  }
   return count;
 }
 

@@ -11,11 +11,6 @@
 namespace mlconv::converter {
 namespace {
 
-// Folding must not turn a small graph into a huge constant (ConstantOfShape, Expand
-// or Tile of a large shape); 64M elements is above any shape tensor and keeps a
-// constant Transpose of real weights foldable.
-constexpr std::int64_t max_folded_elements = std::int64_t{1} << 26;
-
 bool inputs_constant(const Node& node) {
   return std::all_of(node.inputs.begin(), node.inputs.end(), [](const Value* v) { return v == nullptr || v->constant; });
 }
@@ -39,6 +34,8 @@ bool fold_constants(Graph& graph) {
     std::optional<TensorData> data;
     try {
       data = rule->fold(context);
+    } catch (const TooLargeToFold&) {
+      continue;
     } catch (Error& error) {
       if (!error.file().empty()) throw;
       fail_at(*node, error.message());

@@ -21,9 +21,9 @@ bool is_integral(ElementType type) {
 }
 
 std::size_t count_of(const Dims& dims) {
-  std::size_t n = 1;
-  for (const auto d : dims) n *= static_cast<std::size_t>(d);
-  return n;
+  const std::int64_t n = TensorData{ElementType::undefined, dims, {}}.element_count();
+  if (n > max_folded_elements) throw TooLargeToFold{};
+  return static_cast<std::size_t>(n);
 }
 
 // Calls f(index, flat) for every multi-index of `dims` in row-major order.
@@ -152,7 +152,7 @@ std::optional<TensorData> size_of(FoldContext& c) {
   if (x == nullptr) return std::nullopt;
   const auto sizes = known_sizes(*x);
   if (!sizes) return std::nullopt;
-  return TensorData::from_ints({}, {static_cast<std::int64_t>(count_of(*sizes))});
+  return TensorData::from_ints({}, {TensorData{ElementType::undefined, *sizes, {}}.element_count()});
 }
 
 std::optional<TensorData> cast(FoldContext& c) {
@@ -298,7 +298,11 @@ std::optional<TensorData> range(FoldContext& c) {
     const std::int64_t limit = c.constant(1)->to_ints().at(0);
     const std::int64_t delta = c.constant(2)->to_ints().at(0);
     if (delta == 0) c.fail("delta must not be 0");
-    const std::int64_t n = std::max<std::int64_t>(0, (limit - first + delta + (delta > 0 ? -1 : 1)) / delta);
+    // In 128 bits: limit - first alone can pass 2^63.
+    const __int128 span = static_cast<__int128>(limit) - first + delta + (delta > 0 ? -1 : 1);
+    const __int128 count = std::max<__int128>(0, span / delta);
+    if (count > max_folded_elements) throw TooLargeToFold{};
+    const auto n = static_cast<std::int64_t>(count);
     std::vector<std::int64_t> values(static_cast<std::size_t>(n));
     for (std::int64_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = first + i * delta;
     return store_as(start.type, {n}, values);
@@ -307,7 +311,12 @@ std::optional<TensorData> range(FoldContext& c) {
   const double limit = reals(*c.constant(1)).at(0);
   const double delta = reals(*c.constant(2)).at(0);
   if (delta == 0) c.fail("delta must not be 0");
-  const auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((limit - first) / delta)));
+  const double count = std::ceil((limit - first) / delta);
+  if (!(count <= static_cast<double>(max_folded_elements))) {
+    if (std::isnan(count)) c.fail("start, limit and delta give no number of elements (NaN)");
+    throw TooLargeToFold{};
+  }
+  const auto n = static_cast<std::int64_t>(std::max(0.0, count));
   std::vector<double> values(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) values[static_cast<std::size_t>(i)] = first + static_cast<double>(i) * delta;
   return store_as(start.type, {n}, values);
@@ -320,11 +329,15 @@ struct Arithmetic {
   bool predicate;  // the result is bool
 };
 
+// Integer tensors overflow as two's complement, as on every runtime, instead of being
+// undefined behaviour in the converter.
+constexpr std::int64_t wrapped(std::uint64_t value) { return static_cast<std::int64_t>(value); }
+
 constexpr std::array arithmetic_ops = {
-    Arithmetic{"Add", [](double a, double b) { return a + b; }, [](std::int64_t a, std::int64_t b) { return a + b; }, false},
-    Arithmetic{"Sub", [](double a, double b) { return a - b; }, [](std::int64_t a, std::int64_t b) { return a - b; }, false},
-    Arithmetic{"Mul", [](double a, double b) { return a * b; }, [](std::int64_t a, std::int64_t b) { return a * b; }, false},
-    Arithmetic{"Div", [](double a, double b) { return a / b; }, [](std::int64_t a, std::int64_t b) { return a / b; }, false},
+    Arithmetic{"Add", [](double a, double b) { return a + b; }, [](std::int64_t a, std::int64_t b) { return wrapped(std::uint64_t(a) + std::uint64_t(b)); }, false},
+    Arithmetic{"Sub", [](double a, double b) { return a - b; }, [](std::int64_t a, std::int64_t b) { return wrapped(std::uint64_t(a) - std::uint64_t(b)); }, false},
+    Arithmetic{"Mul", [](double a, double b) { return a * b; }, [](std::int64_t a, std::int64_t b) { return wrapped(std::uint64_t(a) * std::uint64_t(b)); }, false},
+    Arithmetic{"Div", [](double a, double b) { return a / b; }, [](std::int64_t a, std::int64_t b) { return b == -1 ? wrapped(0 - std::uint64_t(a)) : a / b; }, false},
     Arithmetic{"Max", [](double a, double b) { return std::max(a, b); }, [](std::int64_t a, std::int64_t b) { return std::max(a, b); }, false},
     Arithmetic{"Min", [](double a, double b) { return std::min(a, b); }, [](std::int64_t a, std::int64_t b) { return std::min(a, b); }, false},
     Arithmetic{"Equal", [](double a, double b) { return double(a == b); }, [](std::int64_t a, std::int64_t b) { return std::int64_t(a == b); }, true},

@@ -243,6 +243,7 @@ void concat(std::span<const Tensor* const> inputs, int axis, bool interleave, Te
   std::int64_t inner = 1;
   for (std::size_t i = a + 1; i < shape.size(); ++i) inner *= shape[i];
   const std::int64_t slab = shape[a] * inner;  // one outer index of the output
+  if (out.size() == 0) return;  // an empty tensor has no storage, and memcpy must not see its null pointer
   float* dst = out.data();
   pool.parallel_for(outer, std::max<std::int64_t>(1, kChunkElements / std::max<std::int64_t>(1, slab)),
                     [&](std::int64_t begin, std::int64_t end) {
@@ -251,6 +252,7 @@ void concat(std::span<const Tensor* const> inputs, int axis, bool interleave, Te
                         if (!interleave) {
                           for (const Tensor* input : inputs) {
                             const std::int64_t block = input->shape()[a] * inner;
+                            if (block == 0) continue;
                             std::memcpy(row, input->data() + o * block,
                                         static_cast<std::size_t>(block) * sizeof(float));
                             row += block;
