@@ -34,13 +34,18 @@ void Environment::release(const std::string& name) {
   blobs_.erase(found);
 }
 
-Tensor Environment::take_spare() {
+Tensor Environment::take_spare(std::size_t wanted) {
+  ++spares_taken_;
   if (spares_.empty()) return {};
-  // The largest spare is the likeliest to hold the next output without reallocating.
-  auto largest = std::max_element(spares_.begin(), spares_.end(),
-                                  [](const Tensor& a, const Tensor& b) { return a.capacity() < b.capacity(); });
-  Tensor spare = std::move(*largest);
-  spares_.erase(largest);
+  auto chosen = std::max_element(spares_.begin(), spares_.end(),
+                                 [](const Tensor& a, const Tensor& b) { return a.capacity() < b.capacity(); });
+  if (wanted > 0) {
+    for (auto it = spares_.begin(); it != spares_.end(); ++it) {
+      if (it->capacity() >= wanted && it->capacity() < chosen->capacity()) chosen = it;
+    }
+  }
+  Tensor spare = std::move(*chosen);
+  spares_.erase(chosen);
   return spare;
 }
 
@@ -53,6 +58,11 @@ std::vector<Tensor> Environment::take_all() {
   spares_.clear();
   for (auto& entry : blobs_) all.push_back(std::move(entry.second));
   blobs_.clear();
+  // A run asks for as many spares as it has outputs to write; more would only pile up
+  // (a fresh input or image blob per run), so the largest that many are kept.
+  std::sort(all.begin(), all.end(), [](const Tensor& a, const Tensor& b) { return a.capacity() > b.capacity(); });
+  if (all.size() > spares_taken_) all.resize(spares_taken_);
+  spares_taken_ = 0;
   return all;
 }
 
@@ -179,12 +189,17 @@ void Network::run(RunContext& ctx) const {
         inputs.push_back(tensor);
       }
       results.clear();
-      for (int i = 0; i < layer.output_size(); ++i) results.push_back(blobs.take_spare());
+      for (int i = 0; i < layer.output_size(); ++i) {
+        const auto slot = static_cast<std::size_t>(i);
+        results.push_back(blobs.take_spare(slot < step.output_sizes.size() ? step.output_sizes[slot] : 0));
+      }
       outputs.clear();
       for (Tensor& result : results) outputs.push_back(&result);
       const auto start = std::chrono::steady_clock::now();
       step.kernel->run(inputs, outputs, ctx);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      step.output_sizes.resize(results.size());
+      for (std::size_t i = 0; i < results.size(); ++i) step.output_sizes[i] = static_cast<std::size_t>(results[i].size());
       for (int i = 0; i < layer.output_size(); ++i) blobs.put(writer.output(i), std::move(results[static_cast<std::size_t>(i)]));
       if (ctx.peak_live_bytes != nullptr) *ctx.peak_live_bytes = std::max(*ctx.peak_live_bytes, blobs.live_bytes());
       if (observer_) observer_(layer, blobs, seconds);

@@ -24,7 +24,10 @@ class Environment {
   [[nodiscard]] Tensor* find(const std::string& name);
   void put(const std::string& name, Tensor tensor);
   void release(const std::string& name);
-  [[nodiscard]] Tensor take_spare();
+  // A spare for an output of about `wanted` elements (0: unknown): the smallest that
+  // holds it, else the largest, so a small output does not take the storage a large
+  // one needs next.
+  [[nodiscard]] Tensor take_spare(std::size_t wanted = 0);
   // Storage from an earlier run, so a repeated prediction reuses its memory instead of
   // faulting in fresh pages for every blob; and the reverse, every tensor held now
   // (blobs and spares), emptying the environment.
@@ -37,6 +40,7 @@ class Environment {
  private:
   std::unordered_map<std::string, Tensor> blobs_;
   std::vector<Tensor> spares_;
+  std::size_t spares_taken_ = 0;
 };
 
 // Called after each layer ran: the layer, its position label ("layer 'x' (relu)"), the seconds it took.
@@ -72,6 +76,7 @@ class Network {
     std::unique_ptr<Kernel> kernel;
     std::vector<std::string> release_after;  // blobs whose last reader this is
     bool runs_next = false;  // the next step's activation is fused into this kernel: write its outputs, skip it
+    mutable std::vector<std::size_t> output_sizes;  // elements each output had on the last run
   };
   void fuse_activations(const std::set<std::string>& keep);
   std::vector<Step> steps_;

@@ -198,7 +198,9 @@ class NetworkStage final : public Predictor::Stage {
       if (type.has_multiarraytype()) {
         if (value.kind != FeatureValue::Kind::array)
           throw Error(std::string("expected a MultiArray, got ") + feature_kind_name(value.kind));
-        blobs.put(input.name(), to_blob(value.tensor, type));
+        Tensor blob = blobs.take_spare(static_cast<std::size_t>(value.tensor.size()));
+        blob = value.tensor;  // into the reused storage when it is large enough
+        blobs.put(input.name(), to_blob(std::move(blob), type));
       } else if (type.has_imagetype()) {
         if (value.kind != FeatureValue::Kind::image)
           throw Error(std::string("expected an Image, got ") + feature_kind_name(value.kind));
