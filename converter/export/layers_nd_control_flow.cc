@@ -232,7 +232,7 @@ void build_nd_loop_layer(LayerBuilder& b) {
     std::vector<std::int64_t> dims{1};
     dims.insert(dims.end(), scan_shapes[j].begin(), scan_shapes[j].end());
     set_constant_layer(b.add_layer("scan" + std::to_string(j) + "_start", {}, {accumulators[j]}),
-                       TensorData::from_floats(dims, std::vector<float>(static_cast<std::size_t>(nd::element_count(dims)), 0.0F)));
+                       nd::zeros(b, "scan output " + std::to_string(j) + "'s accumulator", dims));
   }
   std::vector<std::string> inputs;
   if (counted) inputs.push_back(b.operand(0));

@@ -24,7 +24,7 @@ std::string spread_out(LayerBuilder& b, const std::string& x, std::vector<std::i
   zeros_shape.insert(zeros_shape.begin() + static_cast<std::ptrdiff_t>(axis) + 1, stride - 1);
   const std::string expanded = b.temp_blob(suffix + "_expanded");
   b.add_layer(suffix + "_expanded", {x}, {expanded}).mutable_expanddims()->add_axes(static_cast<std::int64_t>(axis) + 1);
-  const std::string zeros = b.constant_blob(suffix + "_zeros", TensorData::from_floats(zeros_shape, std::vector<float>(static_cast<std::size_t>(nd::element_count(zeros_shape)), 0.0F)));
+  const std::string zeros = b.constant_blob(suffix + "_zeros", nd::zeros(b, "spreading the input by the stride", zeros_shape));
   const std::string joined = b.temp_blob(suffix + "_joined");
   b.add_layer(suffix + "_joined", {expanded, zeros}, {joined}).mutable_concatnd()->set_axis(static_cast<std::int64_t>(axis) + 1);
   std::vector<std::int64_t> flat = shape;

@@ -352,7 +352,7 @@ void build_pad(LayerBuilder& b) {
   // constantPad takes the value as a parameter: pad with 0, then add value * (1 outside the input).
   const std::string padded = b.temp_blob("padded");
   b.add_layer("padded", {b.operand(0), amounts}, {padded}).mutable_constantpad()->set_value(0.0F);
-  const std::string zeros = b.constant_blob("inside", TensorData::from_floats(x, std::vector<float>(static_cast<std::size_t>(nd::element_count(x)), 0.0F)));
+  const std::string zeros = b.constant_blob("inside", nd::zeros(b, "padding with a run-time value", x));
   const std::string outside = b.temp_blob("outside");
   b.add_layer("outside", {zeros, amounts}, {outside}).mutable_constantpad()->set_value(1.0F);
   const std::string fill = b.temp_blob("fill");

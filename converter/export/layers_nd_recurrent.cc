@@ -239,8 +239,7 @@ class RecurrentMapping {
   }
 
   std::string zero_state(std::string_view suffix) {
-    return b_.constant_blob(suffix, TensorData::from_floats({1, batch_, hidden_, 1, 1},
-                                                           std::vector<float>(static_cast<std::size_t>(batch_ * hidden_), 0.0F)));
+    return b_.constant_blob(suffix, nd::zeros(b_, "the initial state", {1, batch_, hidden_, 1, 1}));
   }
 
   // Layer inputs [x, h0, c0, ...]: states listed only when given, zeros filling gaps.

@@ -88,19 +88,23 @@ std::vector<Out> convert_elements(const TensorData& tensor) {
       return out;
     }
   }
+  const auto element = [](auto v) -> Out {
+    if constexpr (std::is_integral_v<Out>) return integer_from<Out>(v);
+    else return static_cast<Out>(v);
+  };
   std::vector<Out> out(count);
   const std::string& b = tensor.bytes;
   for (std::size_t i = 0; i < count; ++i) {
     switch (tensor.type) {
-      case ElementType::float32: out[i] = static_cast<Out>(load<float>(b, i)); break;
-      case ElementType::float16: out[i] = static_cast<Out>(spec::half_to_float(load<std::uint16_t>(b, i))); break;
-      case ElementType::float64: out[i] = static_cast<Out>(load<double>(b, i)); break;
-      case ElementType::int8: out[i] = static_cast<Out>(load<std::int8_t>(b, i)); break;
-      case ElementType::uint8: out[i] = static_cast<Out>(load<std::uint8_t>(b, i)); break;
-      case ElementType::int16: out[i] = static_cast<Out>(load<std::int16_t>(b, i)); break;
-      case ElementType::int32: out[i] = static_cast<Out>(load<std::int32_t>(b, i)); break;
-      case ElementType::int64: out[i] = static_cast<Out>(load<std::int64_t>(b, i)); break;
-      case ElementType::boolean: out[i] = static_cast<Out>(load<std::uint8_t>(b, i) != 0); break;
+      case ElementType::float32: out[i] = element(load<float>(b, i)); break;
+      case ElementType::float16: out[i] = element(spec::half_to_float(load<std::uint16_t>(b, i))); break;
+      case ElementType::float64: out[i] = element(load<double>(b, i)); break;
+      case ElementType::int8: out[i] = element(load<std::int8_t>(b, i)); break;
+      case ElementType::uint8: out[i] = element(load<std::uint8_t>(b, i)); break;
+      case ElementType::int16: out[i] = element(load<std::int16_t>(b, i)); break;
+      case ElementType::int32: out[i] = element(load<std::int32_t>(b, i)); break;
+      case ElementType::int64: out[i] = element(load<std::int64_t>(b, i)); break;
+      case ElementType::boolean: out[i] = element(load<std::uint8_t>(b, i) != 0); break;
       case ElementType::undefined:
       case ElementType::string: break;  // rejected by check_byte_count
     }

@@ -5,12 +5,15 @@
 // because that is what the frontends deliver; nothing in it is Core ML specific.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -35,6 +38,23 @@ struct Dim {
   bool operator==(const Dim&) const = default;
 };
 using Shape = std::vector<Dim>;
+
+// An integer from a number, as constant folding and Cast see it: integers wrap (two's
+// complement); reals truncate toward zero and saturate at the type's range, NaN giving 0.
+// ONNX leaves out-of-range casts undefined; a hostile model must not make the converter
+// itself undefined, which a plain static_cast of an unrepresentable real would.
+template <typename Integer, typename Number>
+Integer integer_from(Number v) {
+  if constexpr (std::is_integral_v<Number>) {
+    return static_cast<Integer>(v);
+  } else {
+    if (std::isnan(v)) return 0;
+    const double above_max = std::ldexp(1.0, std::numeric_limits<Integer>::digits);
+    if (v >= above_max) return std::numeric_limits<Integer>::max();
+    if (v <= static_cast<double>(std::numeric_limits<Integer>::min())) return std::numeric_limits<Integer>::min();
+    return static_cast<Integer>(v);
+  }
+}
 
 // IEEE 754 binary32 to binary16, rounding to nearest even (overflow gives infinity).
 std::uint16_t float_to_half(float value);

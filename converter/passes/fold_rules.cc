@@ -62,7 +62,7 @@ void put(std::string& bytes, std::size_t i, T value) {
   std::memcpy(bytes.data() + i * sizeof(T), &value, sizeof(T));
 }
 
-// Numbers stored in `type`: float types round, integer types truncate toward zero (as Cast does).
+// Numbers stored in `type`: float types round, integer types as to_integer does (Cast's rule).
 template <typename Number>
 TensorData store_as(ElementType type, Dims dims, const std::vector<Number>& values) {
   TensorData out{type, std::move(dims), std::string(values.size() * element_size(type), '\0')};
@@ -72,11 +72,11 @@ TensorData store_as(ElementType type, Dims dims, const std::vector<Number>& valu
       case ElementType::float32: put(out.bytes, i, static_cast<float>(v)); break;
       case ElementType::float16: put(out.bytes, i, float_to_half(static_cast<float>(v))); break;
       case ElementType::float64: put(out.bytes, i, static_cast<double>(v)); break;
-      case ElementType::int8: put(out.bytes, i, static_cast<std::int8_t>(v)); break;
-      case ElementType::uint8: put(out.bytes, i, static_cast<std::uint8_t>(v)); break;
-      case ElementType::int16: put(out.bytes, i, static_cast<std::int16_t>(v)); break;
-      case ElementType::int32: put(out.bytes, i, static_cast<std::int32_t>(v)); break;
-      case ElementType::int64: put(out.bytes, i, static_cast<std::int64_t>(v)); break;
+      case ElementType::int8: put(out.bytes, i, integer_from<std::int8_t>(v)); break;
+      case ElementType::uint8: put(out.bytes, i, integer_from<std::uint8_t>(v)); break;
+      case ElementType::int16: put(out.bytes, i, integer_from<std::int16_t>(v)); break;
+      case ElementType::int32: put(out.bytes, i, integer_from<std::int32_t>(v)); break;
+      case ElementType::int64: put(out.bytes, i, integer_from<std::int64_t>(v)); break;
       case ElementType::boolean: put(out.bytes, i, static_cast<std::uint8_t>(v != 0)); break;
       case ElementType::undefined:
       case ElementType::string: break;
@@ -414,7 +414,7 @@ std::optional<TensorData> unary(FoldContext& c) {
   const TensorData& in = *c.constant(0);
   if (is_integral(in.type)) {
     auto values = in.to_ints();
-    for (auto& v : values) v = static_cast<std::int64_t>(op->real(static_cast<double>(v)));
+    for (auto& v : values) v = integer_from<std::int64_t>(op->real(static_cast<double>(v)));
     return store_as(in.type, in.dims, values);
   }
   auto values = reals(in);

@@ -423,10 +423,16 @@ void arg_reduce(ShapeContext& c) {
   c.set(0, ElementType::int64, out);
 }
 
+// A shape given as tensor data (Expand, ConstantOfShape) holds sizes, none negative.
+Shape sizes_from_data(ShapeContext& c, const std::vector<std::int64_t>& sizes) {
+  if (std::any_of(sizes.begin(), sizes.end(), [](std::int64_t d) { return d < 0; })) c.fail("the shape " + ints_text(sizes) + " has a negative size");
+  return shape_of_dims(sizes);
+}
+
 void expand(ShapeContext& c) {
   const Shape* x = c.shape(0);
   const auto target = c.ints(1);
-  if (x && target) c.set(0, c.type(0), broadcast_shapes(c, *x, shape_of_dims(*target)));
+  if (x && target) c.set(0, c.type(0), broadcast_shapes(c, *x, sizes_from_data(c, *target)));
 }
 
 void constant_of_shape(ShapeContext& c) {
@@ -436,7 +442,7 @@ void constant_of_shape(ShapeContext& c) {
   if (const Attribute* value = c.node().find_attribute("value"); value != nullptr && value->kind() == Attribute::Kind::tensor) {
     type = value->as_tensor().type;
   }
-  c.set(0, type, shape_of_dims(*target));
+  c.set(0, type, sizes_from_data(c, *target));
 }
 
 void batch_norm(ShapeContext& c) {

@@ -2,6 +2,8 @@
 // worked out by hand from the ONNX operator definitions.
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "converter/passes/pass.h"
 #include "tests/converter/converter_test_support.h"
 
@@ -114,6 +116,40 @@ TEST_CASE("passes fold: integer arithmetic, Where, Cast, Slice, Range, ConstantO
   CHECK(graph.find_value("zeros")->constant->dims == std::vector<std::int64_t>{2, 3});
   CHECK(ints_of(graph, "count") == std::vector<std::int64_t>{6});
   CHECK(op_types(graph) == std::vector<std::string>{"Relu"});
+}
+
+// ONNX leaves a cast of an unrepresentable real undefined, and in C++ it is undefined
+// behaviour; folding saturates instead (NaN gives 0), so a hostile model cannot make the
+// converter itself undefined.
+TEST_CASE("passes fold: reals outside an integer type's range saturate, NaN and 1/0 included") {
+  const Graph graph = passed(R"({"opset_imports": [{"version": 13}],
+    "inputs": [{"name": "x", "type": "float32", "shape": [1]}],
+    "outputs": [{"name": "y"}],
+    "initializers": [
+      {"name": "big", "type": "float32", "shape": [4], "data": [1e30, -1e30, 3e9, -7.9]},
+      {"name": "bytes", "type": "float32", "shape": [3], "data": [-5.5, 300.2, 7.9]},
+      {"name": "minus_one", "type": "float32", "shape": [1], "data": [-1]},
+      {"name": "zero", "type": "int64", "shape": [2], "data": [0, 4]}],
+    "nodes": [
+      {"name": "to_int32", "op_type": "Cast", "inputs": ["big"], "outputs": ["i32"], "attributes": {"to": {"type": "int", "value": 6}}},
+      {"name": "to_int64", "op_type": "Cast", "inputs": ["big"], "outputs": ["i64"], "attributes": {"to": {"type": "int", "value": 7}}},
+      {"name": "to_uint8", "op_type": "Cast", "inputs": ["bytes"], "outputs": ["u8"], "attributes": {"to": {"type": "int", "value": 2}}},
+      {"name": "root", "op_type": "Sqrt", "inputs": ["minus_one"], "outputs": ["nan"]},
+      {"name": "nan_to_int", "op_type": "Cast", "inputs": ["nan"], "outputs": ["from_nan"], "attributes": {"to": {"type": "int", "value": 7}}},
+      {"name": "inverse", "op_type": "Reciprocal", "inputs": ["zero"], "outputs": ["inverse_ints"]},
+      {"name": "relu", "op_type": "Relu", "inputs": ["x"], "outputs": ["y"]}
+    ]})");
+  constexpr auto i32_max = std::numeric_limits<std::int32_t>::max();
+  constexpr auto i32_min = std::numeric_limits<std::int32_t>::min();
+  constexpr auto i64_max = std::numeric_limits<std::int64_t>::max();
+  constexpr auto i64_min = std::numeric_limits<std::int64_t>::min();
+  CHECK(ints_of(graph, "i32") == std::vector<std::int64_t>{i32_max, i32_min, i32_max, -7});
+  CHECK(ints_of(graph, "i64") == std::vector<std::int64_t>{i64_max, i64_min, 3000000000, -7});
+  CHECK(ints_of(graph, "u8") == std::vector<std::int64_t>{0, 255, 7});
+  CHECK(ints_of(graph, "from_nan") == std::vector<std::int64_t>{0});
+  CHECK(ints_of(graph, "inverse_ints") == std::vector<std::int64_t>{i64_max, 0});  // 1/0 = inf, 1/4 truncates
+  // A float tensor read as integers (a shape given as floats) saturates the same way.
+  CHECK(graph.find_value("big")->constant->to_ints() == std::vector<std::int64_t>{i64_max, i64_min, 3000000000, -7});
 }
 
 TEST_CASE("passes fold: Transpose and Gather of constant data move elements as the definitions say") {

@@ -128,5 +128,23 @@ TEST_CASE("passes shapes: declared sizes whose products overflow 64 bits are err
         "model.json:6: node 'c' (Conv): sizes 9223372036854775807 + 2 overflow a 64-bit integer");
 }
 
+// fuzz_onnx: a ConstantOfShape whose shape held a size of -2^59 next to a 0 reached the
+// exporter, which multiplied the sizes past 64 bits.
+TEST_CASE("passes shapes: a shape given as data with a negative size is an error (ConstantOfShape, Expand)") {
+  const auto error_for = [](const std::string& node) {
+    return error_of([&] {
+      (void)inferred(R"({"opset_imports": [{"version": 13}],
+        "inputs": [{"name": "x", "type": "float32", "shape": [1, 3]}],
+        "outputs": [{"name": "y"}],
+        "initializers": [{"name": "t", "type": "int64", "shape": [3], "data": [136, -576460752303423487, 0]}],
+        "nodes": [)" + node + "]}");
+    });
+  };
+  CHECK(error_for(R"({"name": "fill", "op_type": "ConstantOfShape", "inputs": ["t"], "outputs": ["y"]})") ==
+        "model.json:5: node 'fill' (ConstantOfShape): the shape [136, -576460752303423487, 0] has a negative size");
+  CHECK(error_for(R"({"name": "e", "op_type": "Expand", "inputs": ["x", "t"], "outputs": ["y"]})") ==
+        "model.json:5: node 'e' (Expand): the shape [136, -576460752303423487, 0] has a negative size");
+}
+
 }  // namespace
 }  // namespace mlconv::test
