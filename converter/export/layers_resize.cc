@@ -38,6 +38,14 @@ std::vector<ResizeAxis> resize_axes(const LayerBuilder& b) {
   const TensorData* sizes = b.constant(3);
   const TensorData* scales = b.constant(2);
   const bool have_sizes = b.has_input(3) && (sizes == nullptr || sizes->element_count() > 0);
+  // NeuralNetwork has no resize whose factors are a run-time input (upsample and
+  // resizeBilinear store them as parameters), so a computed one cannot convert.
+  const std::size_t factors = have_sizes ? 3 : 2;
+  if (b.has_input(factors) && b.constant(factors) == nullptr) {
+    b.fail(std::string(have_sizes ? "sizes" : "scales") + " (input " + std::to_string(factors) + " '" + b.node().input(factors)->name +
+           "') is computed at run time, and Core ML's upsample and resizeBilinear layers take fixed factors; Resize converts "
+           "only when they are constants (export the model with fixed input sizes so that they fold)");
+  }
   if (have_sizes) {
     const auto policy = b.attr_string("keep_aspect_ratio_policy", "stretch");
     if (policy != "stretch") b.fail("attribute 'keep_aspect_ratio_policy' is '" + policy + "'; only 'stretch' converts");

@@ -105,5 +105,16 @@ TEST_CASE("convert resize: cubic, mismatched rounding and inexact scales are ref
   CHECK(error_of([] { convert_json(resize_graph(R"({"mode": {"type": "string", "value": "nearest"}})", "[1, 2, 2, 2]")); }).find("resizes axis 1") != std::string::npos);
 }
 
+TEST_CASE("convert resize: scales computed at run time are refused with the reason, not a generic constant error") {
+  const std::string graph = R"({"opset_imports": [{"version": 13}],
+    "inputs": [{"name": "x", "type": "float32", "shape": [1, 3, 4, 4]}, {"name": "factors", "type": "float32", "shape": [4]}],
+    "outputs": [{"name": "y"}],
+    "nodes": [{"name": "up", "op_type": "Resize", "inputs": ["x", "", "factors"], "outputs": ["y"]}]})";
+  CHECK(error_of([&] { convert_json(graph); }) ==
+        "model.json:4: node 'up' (Resize): scales (input 2 'factors') is computed at run time, and Core ML's upsample and "
+        "resizeBilinear layers take fixed factors; Resize converts only when they are constants (export the model with fixed "
+        "input sizes so that they fold)");
+}
+
 }  // namespace
 }  // namespace mlconv::test
