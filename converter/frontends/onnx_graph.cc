@@ -129,6 +129,26 @@ bool has_unknown_ops(const onnx::GraphProto& graph, const std::map<std::string, 
   return false;
 }
 
+// ONNX 1.12's shape inference divides by each stride without checking it, so a zero
+// stride in a hostile model would stop the process (SIGFPE, found by fuzz_onnx). No op
+// allows a stride or dilation below 1; refuse them by node before inference runs.
+void check_window_attributes(const onnx::GraphProto& graph) {
+  for (const auto& node : graph.node()) {
+    for (const auto& attribute : node.attribute()) {
+      if (attribute.name() == "strides" || attribute.name() == "dilations") {
+        for (const auto v : attribute.ints()) {
+          if (v < 1) {
+            throw Error("node '" + node.name() + "' (" + node.op_type() + "): attribute '" + attribute.name() + "' has " +
+                        std::to_string(v) + "; every entry must be at least 1");
+          }
+        }
+      }
+      if (attribute.has_g()) check_window_attributes(attribute.g());
+      for (const auto& g : attribute.graphs()) check_window_attributes(g);
+    }
+  }
+}
+
 // Strict for models made of known ops: a failure there means the model contradicts
 // itself. Lenient when some op is unknown, since everything downstream of it then lacks
 // types; ONNX infers what it can and the rest stays unknown.
@@ -439,6 +459,7 @@ Graph load_onnx_graph(const fs::path& path) {
     const auto declared_ir = model.ir_version();
     if (declared_ir > onnx::IR_VERSION) model.set_ir_version(onnx::IR_VERSION);
     run_checker(model);
+    check_window_attributes(model.graph());
     run_shape_inference(model, context.opsets);
     model.set_ir_version(declared_ir);
     Graph graph = GraphBuilder(context, *model.mutable_graph(), {}).build();

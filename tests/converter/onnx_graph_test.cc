@@ -296,6 +296,13 @@ TEST_CASE("onnx: shape inference contradicting the declared shapes names the nod
                                 "differ in dimension 1: (4) vs (5)");
 }
 
+// fuzz_onnx: ONNX's own shape inference divides by the stride, so a zero stride stopped
+// the process with SIGFPE before any of our checks ran.
+TEST_CASE("onnx: a stride or dilation below 1 is refused by node before ONNX shape inference") {
+  const auto path = mlconv::test::source_dir() / "tests/fixtures/fuzz/onnx/conv-stride-zero.onnx";
+  CHECK(load_error(path) == shown(path) + ": node 'n110' (Conv): attribute 'strides' has 0; every entry must be at least 1");
+}
+
 TEST_CASE("onnx: attribute types the IR cannot hold are refused by node and attribute") {
   const auto path = fixture("unsupported_attribute.onnx");
   CHECK(load_error(path) ==
