@@ -65,6 +65,9 @@ void build_pad_layer(LayerBuilder& b);
 void build_resize_layer(LayerBuilder& b);
 void build_nd_resize_layer(LayerBuilder& b);
 
+// layers_nd_einsum.cc (N-d, iOS 13)
+void build_nd_einsum_layer(LayerBuilder& b);
+
 // layers_nd_recurrent.cc (N-d, iOS 13)
 void build_nd_lstm_layer(LayerBuilder& b);
 void build_nd_gru_layer(LayerBuilder& b);

@@ -29,6 +29,7 @@ constexpr std::array builtin_table = {
     LayerMapping{"GlobalMaxPool", "", "pooling (global MAX)", build_global_max_pool_layer, "", on_nchw<build_global_max_pool_layer>},
     LayerMapping{"Gemm", "", "innerProduct", build_gemm_layer, "batchedMatMul (+ scale, addBroadcastable)", build_nd_gemm_layer},
     LayerMapping{"MatMul", "", "innerProduct", build_matmul_layer, "batchedMatMul", build_nd_matmul_layer},
+    LayerMapping{"Einsum", "", "", nullptr, "batchedMatMul with transpose, reshapeStatic and reduceSum", build_nd_einsum_layer},
     LayerMapping{"BatchNormalization", "", "batchnorm", build_batch_norm_layer, "batchnorm, or broadcasting arithmetic", build_nd_batch_norm_layer},
     LayerMapping{"Relu", "", "activation (ReLU)", build_relu_layer, "", build_relu_layer},
     LayerMapping{"LeakyRelu", "", "activation (leakyReLU)", build_leaky_relu_layer, "", build_leaky_relu_layer},

@@ -1,8 +1,8 @@
 // Conformance for ops whose node tests feed weights or scales as graph inputs (LSTM, GRU,
 // RNN, Resize, Upsample): the same cases with those operands frozen into initializers
-// (scripts/freeze-node-test-operands.py), plus the recurrent and resize cases the node
-// tests lack (scripts/gen-recurrent-cases.py, scripts/gen-resize-cases.py, NumPy
-// references). Every case in onnx_operand_cases_expected_pass.txt must pass; the others
+// (scripts/freeze-node-test-operands.py), plus the recurrent, resize and einsum cases the
+// node tests lack (scripts/gen-recurrent-cases.py, gen-resize-cases.py, gen-einsum-cases.py;
+// NumPy references). Every case in onnx_operand_cases_expected_pass.txt must pass; the others
 // are refused by design (cubic, tf_crop_and_resize, rounding Core ML's upsample lacks).
 #include <doctest/doctest.h>
 
