@@ -250,7 +250,7 @@ LoadedModel load_model(const std::filesystem::path& path, const LoadOptions& opt
 }
 
 std::string serialize_model(const cml::Model& model) {
-  if (model.ByteSizeLong() > static_cast<std::size_t>(INT32_MAX)) {
+  if (model.ByteSizeLong() > max_message_bytes) {
     throw Error("model is larger than the 2 GiB protobuf limit");
   }
   std::string bytes;
@@ -309,7 +309,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
 }
 
 void save_model(const cml::Model& model, const std::filesystem::path& path) {
-  if (model.ByteSizeLong() > static_cast<std::size_t>(INT32_MAX)) {
+  if (model.ByteSizeLong() > max_message_bytes) {
     throw Error("model is larger than the 2 GiB protobuf limit").in_file(path.string());
   }
   // Serializing straight into the file avoids holding a second copy of a large model.

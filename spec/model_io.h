@@ -20,9 +20,13 @@ namespace mlconv::spec {
 // converters produce a handful of levels.
 inline constexpr int max_network_nesting = 64;
 
+// protobuf cannot parse or write a message past 2 GiB - 1 byte: the largest .mlmodel (or
+// ONNX model) there can be, so anything that would pass it is refused before any work.
+inline constexpr std::uint64_t max_message_bytes = 0x7fffffffULL;
+
 struct LoadOptions {
-  // protobuf cannot parse a message past 2 GiB; anything larger is refused before reading.
-  std::uint64_t max_bytes = 0x7fffffffULL;
+  // Anything larger is refused before reading.
+  std::uint64_t max_bytes = max_message_bytes;
   // Nesting of messages (pipelines in pipelines, loops in branches). Each level of
   // model/layer nesting costs about three protobuf levels.
   int max_recursion_depth = 256;

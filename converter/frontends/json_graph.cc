@@ -16,6 +16,7 @@
 #include "converter/frontends/tensor_files.h"
 #include "spec/error.h"
 #include "spec/json_limits.h"
+#include "spec/model_io.h"
 
 namespace mlconv::converter {
 namespace {
@@ -162,7 +163,6 @@ class GraphReader {
   // cannot write a message past 2 GiB. Summing the declared shapes refuses such a graph
   // before any external weight file is read. Malformed entries are left to the full read.
   void check_declared_weight_size(const json& initializers, const std::string& pointer) const {
-    constexpr std::uint64_t max_message_bytes = 0x7fffffffULL;
     std::uint64_t elements = 0;
     for (const auto& initializer : initializers) {
       if (!initializer.is_object() || !initializer.contains("shape") || !initializer["shape"].is_array()) continue;
@@ -172,13 +172,13 @@ class GraphReader {
           count = 0;
           break;
         }
-        count = std::min<std::uint64_t>(count * std::min<std::uint64_t>(d.get<std::uint64_t>(), max_message_bytes),
-                                        max_message_bytes);
+        count = std::min<std::uint64_t>(count * std::min<std::uint64_t>(d.get<std::uint64_t>(), spec::max_message_bytes),
+                                        spec::max_message_bytes);
       }
-      elements = std::min<std::uint64_t>(elements + count, max_message_bytes);
+      elements = std::min<std::uint64_t>(elements + count, spec::max_message_bytes);
     }
-    if (elements * 4 > max_message_bytes) {
-      throw error(pointer, "the initializers declare " + std::to_string(elements) + (elements == max_message_bytes ? " or more" : "") +
+    if (elements * 4 > spec::max_message_bytes) {
+      throw error(pointer, "the initializers declare " + std::to_string(elements) + (elements == spec::max_message_bytes ? " or more" : "") +
                                " values, more than 2 GiB as Core ML float32 weights, which is protobuf's limit for one "
                                ".mlmodel message; split the model or quantize its weights first");
     }

@@ -20,6 +20,7 @@
 #include "Model.pb.h"
 #include "converter/frontends/onnx_tensor.h"
 #include "spec/error.h"
+#include "spec/model_io.h"
 
 namespace mlconv::converter {
 namespace {
@@ -27,8 +28,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace of = onnx_frontend;
 
-// protobuf cannot parse a message past 2 GiB; larger models keep weights as external data.
-constexpr std::uint64_t max_model_bytes = 0x7fffffffULL;
+// Larger models keep their weights as external data.
+constexpr std::uint64_t max_model_bytes = spec::max_message_bytes;
 // Each If/Loop body costs a few protobuf levels (node, attribute, graph); 200 allows
 // dozens of nested bodies and keeps a hostile file from exhausting the stack.
 constexpr int max_nesting = 200;
