@@ -62,7 +62,7 @@ void put(std::string& bytes, std::size_t i, T value) {
   std::memcpy(bytes.data() + i * sizeof(T), &value, sizeof(T));
 }
 
-// Numbers stored in `type`: float types round, integer types as to_integer does (Cast's rule).
+// Numbers stored in `type`: float types round, integer types as integer_from (graph.h) makes them.
 template <typename Number>
 TensorData store_as(ElementType type, Dims dims, const std::vector<Number>& values) {
   TensorData out{type, std::move(dims), std::string(values.size() * element_size(type), '\0')};
