@@ -107,7 +107,7 @@ struct Operand {
   std::string blob;
   Labels labels;
   std::vector<std::int64_t> shape;
-  std::string name;  // "input 0", for messages and layer names
+  std::string name;  // "input0", for layer names and messages
 };
 
 class EinsumWriter {
