@@ -170,7 +170,7 @@ void build_layers(const ConversionPlan& plan, NetworkState& state, WeightFreeing
       const auto [it, first] = reads_left.try_emplace(input, input->consumers.size());
       if (--it->second != 0) continue;
       // The dims stay (shape queries); only the bytes go.
-      std::string().swap(input->constant->bytes);
+      input->constant->bytes.release();
       freeing.freed_any = true;
     }
   }

@@ -103,6 +103,9 @@ class LayerBuilder {
 
 // Fills a WeightParams with float32 values.
 void set_float_weights(cml::WeightParams& params, const std::vector<float>& values);
+// Makes the float32 values of `params` `count` uninitialised slots and returns them, for a
+// mapping to write once (a copy or transpose straight from the graph constant).
+float* float_weights_to_fill(cml::WeightParams& params, std::size_t count);
 // Core ML rank-5 [1, N, C, H, W] for a graph shape [N, C] or [N, C, H, W].
 std::vector<std::int64_t> rank5_shape(const std::vector<std::int64_t>& shape);
 

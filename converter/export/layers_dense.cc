@@ -67,10 +67,7 @@ MatrixBytes matrix_bytes(const LayerBuilder& b, std::size_t index, std::string_v
 // when asked and scaled by `scale`: one pass from the graph's bytes to the protobuf field.
 void store_matrix(const MatrixBytes& matrix, std::int64_t rows, std::int64_t cols, bool transpose, float scale,
                   cml::WeightParams& params) {
-  auto& field = *params.mutable_floatvalue();
-  field.Clear();
-  field.Reserve(static_cast<int>(matrix.count));
-  float* out = field.AddNAlreadyReserved(static_cast<int>(matrix.count));
+  float* out = float_weights_to_fill(params, matrix.count);
   if (transpose) {
     transpose_into(matrix.bytes, rows, cols, out);
   } else if (matrix.count != 0) {

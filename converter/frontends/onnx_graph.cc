@@ -198,19 +198,20 @@ struct Context {
   SourceLocation location;
   std::map<std::string, std::int64_t> opsets;
   of::UnknownDims unknown;
+  of::MappedTensors mapped;
 };
 
 bool is_constant_node(const onnx::NodeProto& node) {
   return node.op_type() == "Constant" && (node.domain().empty() || node.domain() == "ai.onnx");
 }
 
-TensorData constant_node_value(onnx::NodeProto& node) {
+TensorData constant_node_value(onnx::NodeProto& node, of::MappedTensors& mapped) {
   if (node.attribute_size() != 1) {
     throw Error("a Constant needs exactly one value attribute, found " + std::to_string(node.attribute_size()));
   }
   onnx::AttributeProto& a = *node.mutable_attribute(0);
   const std::string what = "attribute '" + a.name() + "'";
-  if (a.name() == "value") return of::tensor_data(*a.mutable_t(), what);
+  if (a.name() == "value") return of::tensor_data(*a.mutable_t(), what, &mapped);
   if (a.name() == "value_float") return TensorData::from_floats({}, {a.f()});
   if (a.name() == "value_floats") {
     return TensorData::from_floats({a.floats_size()}, {a.floats().begin(), a.floats().end()});
@@ -275,7 +276,7 @@ class GraphBuilder {
       const std::string what = describe_named("initializer", initializer.name());
       if (initializer.name().empty()) throw Error("an initializer has no name");
       Value& value = graph_.add_value(initializer.name(), context_.location);
-      value.constant = of::tensor_data(initializer, what);
+      value.constant = of::tensor_data(initializer, what, &context_.mapped);
       value.type = value.constant->type;
       value.shape = Shape();
       for (const std::int64_t d : value.constant->dims) value.shape->push_back(Dim::known(d));
@@ -306,7 +307,7 @@ class GraphBuilder {
         if (is_constant_node(node)) {
           if (node.output_size() != 1) throw Error("a Constant has exactly one output");
           Value& value = graph_.add_value(node.output(0), context_.location);
-          value.constant = constant_node_value(node);
+          value.constant = constant_node_value(node, context_.mapped);
           value.type = value.constant->type;
           value.shape = Shape();
           for (const std::int64_t d : value.constant->dims) value.shape->push_back(Dim::known(d));
@@ -384,7 +385,7 @@ class GraphBuilder {
       case onnx::AttributeProto::INTS: return Attribute(std::vector<std::int64_t>(a.ints().begin(), a.ints().end()));
       case onnx::AttributeProto::STRINGS:
         return Attribute(std::vector<std::string>(a.strings().begin(), a.strings().end()));
-      case onnx::AttributeProto::TENSOR: return Attribute(of::tensor_data(*a.mutable_t(), "its tensor"));
+      case onnx::AttributeProto::TENSOR: return Attribute(of::tensor_data(*a.mutable_t(), "its tensor", &context_.mapped));
       case onnx::AttributeProto::GRAPH: {
         std::vector<const Graph*> scopes = enclosing_;
         scopes.push_back(&graph_);
@@ -453,7 +454,7 @@ Graph load_onnx_graph(const fs::path& path) {
       context.opsets[opset.domain() == "ai.onnx" ? "" : opset.domain()] = opset.version();
     }
     check_declared_weight_size(model.graph());
-    of::inline_external_data(*model.mutable_graph(), path.parent_path());
+    context.mapped = of::inline_external_data(*model.mutable_graph(), path.parent_path());
     // ONNX 1.12 refuses any IR version newer than its own, though newer IR versions only
     // add element types (which element_type() refuses by name) and function features. Check
     // as the newest IR it knows, so current exporters' models load; the version is restored.

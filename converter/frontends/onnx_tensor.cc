@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 
+#include "converter/frontends/mapped_file.h"
 #include "spec/error.h"
 
 namespace mlconv::converter::onnx_frontend {
@@ -123,7 +124,7 @@ std::uint64_t parse_number(const std::string& text, std::string_view key, std::s
   return value;
 }
 
-void inline_tensor(onnx::TensorProto& tensor, const fs::path& model_dir, std::string_view what) {
+void inline_tensor(onnx::TensorProto& tensor, const fs::path& model_dir, std::string_view what, MappedTensors& mapped) {
   std::string location;
   std::uint64_t offset = 0;
   std::optional<std::uint64_t> length;
@@ -158,18 +159,25 @@ void inline_tensor(onnx::TensorProto& tensor, const fs::path& model_dir, std::st
     throw Error(shown + " is " + std::to_string(size) + " bytes; " + std::string(what) + " needs " +
                 std::to_string(needed) + " at offset " + std::to_string(offset));
   }
-  std::ifstream in(file, std::ios::binary);
-  std::string bytes(needed, '\0');
-  in.seekg(static_cast<std::streamoff>(offset));
-  if (!in || !in.read(bytes.data(), static_cast<std::streamsize>(needed))) {
-    throw Error(std::string(what) + ": cannot read external data file " + shown, Error::Kind::io);
-  }
-  tensor.set_raw_data(std::move(bytes));
+  const bool floating = type == ElementType::float32 || type == ElementType::float16 || type == ElementType::float64;
+  TensorBytes bytes = read_file_range(file, shown, offset, needed, floating);
   tensor.clear_external_data();
   tensor.set_data_location(onnx::TensorProto::DEFAULT);
+  if (!bytes.is_view()) {
+    tensor.set_raw_data(std::string(bytes.str()));
+    return;
+  }
+  // Meanwhile the proto holds a one-byte placeholder: the checker wants exactly one
+  // non-empty value field and never compares raw_data with the dims, and shape inference
+  // reads the data of shape inputs (integers) and of small float inputs such as Resize
+  // scales, never of a floating-point tensor of a mebibyte or more. tensor_data takes the
+  // mapped bytes instead of the placeholder.
+  tensor.set_raw_data(std::string(1, '\0'));
+  mapped.emplace(&tensor, std::move(bytes));
 }
 
-void inline_attribute_tensors(onnx::AttributeProto& attribute, const fs::path& model_dir, const std::string& node);
+void inline_attribute_tensors(onnx::AttributeProto& attribute, const fs::path& model_dir, const std::string& node,
+                              MappedTensors& mapped);
 
 }  // namespace
 
@@ -229,7 +237,7 @@ TensorType tensor_type(const onnx::TypeProto& type, std::string_view what, Unkno
   return out;
 }
 
-TensorData tensor_data(onnx::TensorProto& tensor, std::string_view what) {
+TensorData tensor_data(onnx::TensorProto& tensor, std::string_view what, MappedTensors* mapped) {
   if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
     throw Error(std::string(what) + ": external data was not loaded");
   }
@@ -245,6 +253,13 @@ TensorData tensor_data(onnx::TensorProto& tensor, std::string_view what) {
     throw Error(std::string(what) + ": dims " + dims_text(tensor.dims()) + " are negative or too large");
   }
   out.dims.assign(tensor.dims().begin(), tensor.dims().end());
+  if (const auto found = mapped != nullptr ? mapped->find(&tensor) : MappedTensors::iterator();
+      mapped != nullptr && found != mapped->end()) {
+    // inline_tensor compared the range with the dims already.
+    out.bytes = std::move(found->second);
+    mapped->erase(found);
+    return out;
+  }
   if (tensor.has_raw_data()) {
     if (tensor.raw_data().size() != needed) {
       throw Error(std::string(what) + " holds " + std::to_string(tensor.raw_data().size()) +
@@ -267,32 +282,37 @@ TensorData tensor_data(onnx::TensorProto& tensor, std::string_view what) {
 
 namespace {
 
-void inline_graph(onnx::GraphProto& graph, const fs::path& model_dir) {
+void inline_graph(onnx::GraphProto& graph, const fs::path& model_dir, MappedTensors& mapped) {
   for (auto& initializer : *graph.mutable_initializer()) {
     if (initializer.data_location() == onnx::TensorProto::EXTERNAL) {
-      inline_tensor(initializer, model_dir, describe_named("initializer", initializer.name()));
+      inline_tensor(initializer, model_dir, describe_named("initializer", initializer.name()), mapped);
     }
   }
   for (auto& node : *graph.mutable_node()) {
     const std::string where = describe_named("node", node.name(), node.op_type());
-    for (auto& attribute : *node.mutable_attribute()) inline_attribute_tensors(attribute, model_dir, where);
+    for (auto& attribute : *node.mutable_attribute()) inline_attribute_tensors(attribute, model_dir, where, mapped);
   }
 }
 
-void inline_attribute_tensors(onnx::AttributeProto& attribute, const fs::path& model_dir, const std::string& node) {
+void inline_attribute_tensors(onnx::AttributeProto& attribute, const fs::path& model_dir, const std::string& node,
+                              MappedTensors& mapped) {
   const std::string what = node + ": attribute '" + attribute.name() + "'";
   if (attribute.has_t() && attribute.t().data_location() == onnx::TensorProto::EXTERNAL) {
-    inline_tensor(*attribute.mutable_t(), model_dir, what);
+    inline_tensor(*attribute.mutable_t(), model_dir, what, mapped);
   }
   for (auto& t : *attribute.mutable_tensors()) {
-    if (t.data_location() == onnx::TensorProto::EXTERNAL) inline_tensor(t, model_dir, what);
+    if (t.data_location() == onnx::TensorProto::EXTERNAL) inline_tensor(t, model_dir, what, mapped);
   }
-  if (attribute.has_g()) inline_graph(*attribute.mutable_g(), model_dir);
-  for (auto& g : *attribute.mutable_graphs()) inline_graph(g, model_dir);
+  if (attribute.has_g()) inline_graph(*attribute.mutable_g(), model_dir, mapped);
+  for (auto& g : *attribute.mutable_graphs()) inline_graph(g, model_dir, mapped);
 }
 
 }  // namespace
 
-void inline_external_data(onnx::GraphProto& graph, const fs::path& model_dir) { inline_graph(graph, model_dir); }
+MappedTensors inline_external_data(onnx::GraphProto& graph, const fs::path& model_dir) {
+  MappedTensors mapped;
+  inline_graph(graph, model_dir, mapped);
+  return mapped;
+}
 
 }  // namespace mlconv::converter::onnx_frontend

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -40,15 +41,21 @@ struct TensorType {
 };
 TensorType tensor_type(const onnx::TypeProto& type, std::string_view what, UnknownDims& unknown);
 
-// Converts a tensor held in the model (raw_data or the typed repeated fields). External
-// data must have been inlined first (inline_external_data). Moves raw_data out of `tensor`
-// so large weights are not copied. `what` names it in messages ("initializer 'w'").
-TensorData tensor_data(onnx::TensorProto& tensor, std::string_view what);
+// Large floating-point external tensors, mapped from their files, by the tensor that
+// declares them (whose raw_data is left empty meanwhile).
+using MappedTensors = std::map<const onnx::TensorProto*, TensorBytes>;
 
-// Reads the data of every tensor stored with data_location EXTERNAL (initializers and
-// tensor attributes, in subgraphs too) into raw_data, so the checker, shape inference and
-// tensor_data see self-contained tensors. Locations are relative to `model_dir`; absolute
+// Converts a tensor held in the model (raw_data, the typed repeated fields, or an entry of
+// `mapped`, which it takes). External data must have been inlined first
+// (inline_external_data). Moves raw_data out of `tensor` so large weights are not copied.
+// `what` names it in messages ("initializer 'w'").
+TensorData tensor_data(onnx::TensorProto& tensor, std::string_view what, MappedTensors* mapped = nullptr);
+
+// Loads the data of every tensor stored with data_location EXTERNAL (initializers and
+// tensor attributes, in subgraphs too), so the checker, shape inference and tensor_data
+// see self-contained tensors: into raw_data, or for large floating-point tensors as a
+// mapping returned to pass to tensor_data. Locations are relative to `model_dir`; absolute
 // paths and paths leaving that directory (by ".." or a symbolic link) are refused.
-void inline_external_data(onnx::GraphProto& graph, const std::filesystem::path& model_dir);
+MappedTensors inline_external_data(onnx::GraphProto& graph, const std::filesystem::path& model_dir);
 
 }  // namespace mlconv::converter::onnx_frontend

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <regex>
 
+#include "converter/frontends/mapped_file.h"
 #include "spec/error.h"
 
 namespace mlconv::converter {
@@ -73,7 +74,7 @@ TensorData read_raw_tensor(const ExternalData& source, ElementType type, const s
                 std::to_string(length) + ")")
         .in_file(source.path_as_written);
   }
-  return TensorData{type, dims, read_range(source, source.offset, length)};
+  return TensorData{type, dims, read_file_range(source.path, source.path_as_written, source.offset, length)};
 }
 
 TensorData read_npy_tensor(const ExternalData& source, ElementType type, const std::vector<std::int64_t>& dims) {
@@ -136,7 +137,7 @@ TensorData read_npy_tensor(const ExternalData& source, ElementType type, const s
     throw fail("file holds " + std::to_string(size - data_start) + " bytes of data; " + std::string(element_type_name(type)) +
                " " + dims_text(dims) + " needs " + std::to_string(needed));
   }
-  return TensorData{type, dims, read_range(source, data_start, needed)};
+  return TensorData{type, dims, read_file_range(source.path, source.path_as_written, data_start, needed)};
 }
 
 }  // namespace mlconv::converter

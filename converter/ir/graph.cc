@@ -49,7 +49,7 @@ constexpr std::array<std::string_view, 8> attribute_kind_names = {"int",    "flo
 
 // Reads element `i` of little-endian `bytes` as T.
 template <typename T>
-T load(const std::string& bytes, std::size_t i) {
+T load(std::string_view bytes, std::size_t i) {
   static_assert(std::endian::native == std::endian::little, "tensor bytes are little-endian");
   T value;
   std::memcpy(&value, bytes.data() + i * sizeof(T), sizeof(T));
@@ -93,7 +93,7 @@ std::vector<Out> convert_elements(const TensorData& tensor) {
     else return static_cast<Out>(v);
   };
   std::vector<Out> out(count);
-  const std::string& b = tensor.bytes;
+  const std::string_view b = tensor.bytes;
   for (std::size_t i = 0; i < count; ++i) {
     switch (tensor.type) {
       case ElementType::float32: out[i] = element(load<float>(b, i)); break;

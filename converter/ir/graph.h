@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "converter/ir/tensor_bytes.h"
+
 namespace mlconv::converter {
 
 enum class ElementType { undefined, float32, float16, float64, int8, uint8, int16, int32, int64, boolean, string };
@@ -68,7 +70,7 @@ std::optional<std::vector<std::int64_t>> known_sizes(const Shape& shape);
 struct TensorData {
   ElementType type = ElementType::undefined;
   std::vector<std::int64_t> dims;  // empty = scalar
-  std::string bytes;
+  TensorBytes bytes;
 
   [[nodiscard]] std::int64_t element_count() const;
   // Values converted to float / int64; throws mlconv::Error for strings or a byte count

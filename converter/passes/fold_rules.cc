@@ -58,7 +58,7 @@ TensorData gather_elements(const TensorData& in, Dims out_dims, const std::funct
 }
 
 template <typename T>
-void put(std::string& bytes, std::size_t i, T value) {
+void put(TensorBytes& bytes, std::size_t i, T value) {
   std::memcpy(bytes.data() + i * sizeof(T), &value, sizeof(T));
 }
 
@@ -202,7 +202,7 @@ std::optional<TensorData> concat(FoldContext& c) {
       const TensorData& in = *c.constant(i);
       if (in.type != type) c.fail("input " + std::to_string(i) + " is " + std::string(element_type_name(in.type)) + "; input 0 is " + std::string(element_type_name(type)));
       const std::size_t block = count_of(in.dims) / outer * size;
-      out.bytes.append(in.bytes, o * block, block);
+      out.bytes.append(in.bytes.str().substr(o * block, block));
     }
   }
   return out;

@@ -42,7 +42,7 @@ bool remove_dead_nodes(Graph& graph) {
     // Only weights are worth releasing; small folded values stay for inspection.
     if (value->constant && value->constant->bytes.size() >= release_threshold && !is_read(*value)) {
       value->constant->dims = {0};
-      std::string().swap(value->constant->bytes);
+      value->constant->bytes.release();
     }
   }
   return changed;

@@ -224,6 +224,38 @@ TEST_CASE("onnx: external data is read from the model's directory at its offset"
   CHECK(w.constant->to_floats() == std::vector<float>{0, 1, 2, 3, 4, 5});
 }
 
+// Copies fixture `name` (a model.onnx whose weights.bin is not checked in) into a scratch
+// directory and writes its weights.bin: 12 bytes of padding, then `payload`.
+fs::path with_weights(const std::string& name, const std::string& payload) {
+  const fs::path dir = mlconv::test::scratch_dir("onnx_" + name);
+  fs::copy_file(fixture(name + "/model.onnx"), dir / "model.onnx");
+  std::ofstream(dir / "weights.bin", std::ios::binary) << "TWELVE BYTES" << payload;
+  return dir / "model.onnx";
+}
+
+TEST_CASE("onnx: large float external data is mapped, not read, and holds the file's values") {
+  std::vector<float> values(512 * 1024);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 9973) * 0.5F - 7.0F;
+  const std::string payload(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(float));
+  const Graph graph = load_onnx_graph(with_weights("external_mapped", payload));
+  const Value& w = value_named(graph, "w");
+  REQUIRE(w.constant);
+  CHECK(w.constant->bytes.is_view());
+  CHECK(w.constant->dims == std::vector<std::int64_t>{512, 1024});
+  CHECK(w.constant->to_floats() == values);
+}
+
+TEST_CASE("onnx: large integer external data is read, since shape inference may parse it") {
+  std::vector<std::int64_t> values(262144);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<std::int64_t>(i) * 3 - 100;
+  const std::string payload(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(std::int64_t));
+  const Graph graph = load_onnx_graph(with_weights("external_mapped_int64", payload));
+  const Value& w = value_named(graph, "w");
+  REQUIRE(w.constant);
+  CHECK_FALSE(w.constant->bytes.is_view());
+  CHECK(w.constant->to_ints() == values);
+}
+
 TEST_CASE("onnx: external data errors name the file, the initializer and what was expected") {
   const auto short_model = fixture("external_short/model.onnx");
   CHECK(load_error(short_model) ==
