@@ -170,6 +170,20 @@ void run_convert(const ConvertArguments& args, const Io& io) {
     io.out << converter::check_report(plan);
     io.out.flush();
     if (!plan.unsupported.empty()) throw Error("pre-flight check failed: unsupported ops").in_file(args.input);
+    // A covered op can still be refused by its mapping (a Resize whose scales are computed
+    // at run time, a deployment target below what the layers need): only exporting tells,
+    // so --check exports too and writes nothing.
+    enter_stage("exporting");
+    std::optional<CoreML::Specification::Model> trial;
+    try {
+      trial = converter::export_model(plan, options);
+    } catch (const Error& error) {
+      io.out << "Export: FAILS: " << error.what() << "\n";
+      io.out.flush();
+      throw Error("pre-flight check failed: every node is covered, but the export fails").in_file(args.input);
+    }
+    io.out << "Export: OK, " << converter::conversion_summary(*trial, plan);
+    io.out.flush();
     return;
   }
   if (args.output.empty()) throw Error("convert needs -o OUT.mlmodel (or --check)", Error::Kind::usage);

@@ -151,6 +151,28 @@ TEST_CASE("convert CLI: --check prints the pre-flight report and fails on uncove
   check_golden("swish-check-uncovered.txt", uncovered.out);
 }
 
+TEST_CASE("convert CLI: --check exports too, so a covered node its mapping refuses fails the check") {
+  const auto dir = scratch_dir("convert_cli_check_export");
+  const auto model = (dir / "resize.json").string();
+  // Every node has a mapping, but the Resize scales are a graph input: the upsample layer
+  // needs fixed factors, which only the export finds out.
+  std::ofstream(model) << R"({
+  "name": "runtime_resize",
+  "opset_imports": [{"domain": "", "version": 13}],
+  "inputs": [{"name": "x", "type": "float32", "shape": [1, 3, 4, 4]},
+             {"name": "scales", "type": "float32", "shape": [4]}],
+  "outputs": [{"name": "y", "type": "float32"}],
+  "nodes": [{"name": "grow", "op_type": "Resize", "inputs": ["x", "", "scales"], "outputs": ["y"]}]
+})";
+  const CommandResult result = convert({model, "--check"});
+  CHECK(result.exit_code == 1);
+  CHECK(result.out.find("grow (Resize): upsample") != std::string::npos);
+  CHECK(result.out.find("1 nodes, 0 unsupported\nExport: FAILS: " + model + ":7: node 'grow' (Resize): scales (input 2 "
+                        "'scales') is computed at run time") != std::string::npos);
+  CHECK(result.err == "mlconv: error: " + model + ": pre-flight check failed: every node is covered, but the export fails\n");
+  CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
+}
+
 TEST_CASE("convert CLI: --allow-custom makes unsupported ops custom layers and says so") {
   const auto dir = scratch_dir("convert_cli_allow_custom");
   const auto out = (dir / "m.mlmodel").string();
