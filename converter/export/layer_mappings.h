@@ -68,6 +68,11 @@ void build_nd_resize_layer(LayerBuilder& b);
 // layers_nd_einsum.cc (N-d, iOS 13)
 void build_nd_einsum_layer(LayerBuilder& b);
 
+// layers_nd_quantize.cc (N-d, iOS 13)
+void build_nd_quantize_linear_layer(LayerBuilder& b);
+void build_nd_dequantize_linear_layer(LayerBuilder& b);
+void build_nd_dynamic_quantize_linear_layer(LayerBuilder& b);
+
 // layers_nd_recurrent.cc (N-d, iOS 13)
 void build_nd_lstm_layer(LayerBuilder& b);
 void build_nd_gru_layer(LayerBuilder& b);
@@ -78,6 +83,7 @@ void build_nd_softmax_layer(LayerBuilder& b);
 void build_nd_log_softmax_layer(LayerBuilder& b);
 void build_nd_hardmax_layer(LayerBuilder& b);
 void build_nd_prelu_layer(LayerBuilder& b);
+void build_nd_shrink_layer(LayerBuilder& b);
 void build_nd_celu_layer(LayerBuilder& b);
 void build_nd_hard_swish_layer(LayerBuilder& b);
 void build_nd_mish_layer(LayerBuilder& b);

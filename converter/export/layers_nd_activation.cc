@@ -1,5 +1,5 @@
 // N-d (iOS 13) mappings of the activations Core ML's activation layer cannot take on
-// any rank (PRelu with a broadcasting slope, Celu, HardSwish, Mish) and of the
+// any rank (PRelu with a broadcasting slope, Celu, HardSwish, Mish, Shrink) and of the
 // softmax family (Softmax, LogSoftmax, Hardmax) along any axis. Before opset 13 the
 // softmax family works on the input flattened to 2-D at `axis`; a reshape pair
 // around the layer keeps that meaning.
@@ -116,6 +116,32 @@ void build_nd_mish_layer(LayerBuilder& b) {
   std::string gate;
   activation_of(b, "tanh", soft, gate).mutable_tanh();
   b.add_layer("", {x, gate}, {b.output_blob(0)}).mutable_multiplybroadcastable();
+  b.set_output_shape(0, shape);
+}
+
+void build_nd_shrink_layer(LayerBuilder& b) {
+  // shrink(x) = x + bias below -lambd, x - bias above lambd, 0 between. Selecting with
+  // where rather than multiplying by 0/1 masks keeps infinities out of the zero branch.
+  const auto shape = b.shape(0);
+  const auto bias = static_cast<float>(b.attr_float("bias", 0.0));
+  const auto lambd = static_cast<float>(b.attr_float("lambd", 0.5));
+  const std::string x = b.operand(0);
+  const std::string below = b.temp_blob("below");
+  b.add_layer("below", {x}, {below}).mutable_lessthan()->set_alpha(-lambd);
+  const std::string above = b.temp_blob("above");
+  b.add_layer("above", {x}, {above}).mutable_greaterthan()->set_alpha(lambd);
+  std::string raised;
+  auto& raise = *activation_of(b, "raised", x, raised).mutable_linear();
+  raise.set_alpha(1.0F);
+  raise.set_beta(bias);
+  std::string lowered;
+  auto& lower = *activation_of(b, "lowered", x, lowered).mutable_linear();
+  lower.set_alpha(1.0F);
+  lower.set_beta(-bias);
+  const std::string zero = b.constant_blob("zero", TensorData::from_floats({}, {0.0F}));
+  const std::string outer = b.temp_blob("outer");
+  b.add_layer("outer", {above, lowered, zero}, {outer}).mutable_wherebroadcastable();
+  b.add_layer("", {below, raised, outer}, {b.output_blob(0)}).mutable_wherebroadcastable();
   b.set_output_shape(0, shape);
 }
 
