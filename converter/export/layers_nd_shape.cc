@@ -227,7 +227,7 @@ void build_nd_constant_of_shape_layer(LayerBuilder& b) {
     value = values[0];
   }
   const auto count = nd::element_count(dims);
-  if (count < 1 || count > (std::int64_t{1} << 26)) b.fail("shape " + nd::dims_text(dims) + " is empty or too large to write as a constant");
+  if (count < 1 || count > max_generated_elements) b.fail("shape " + nd::dims_text(dims) + " is empty or too large to write as a constant");
   b.constant_output(0, TensorData::from_floats(dims, std::vector<float>(static_cast<std::size_t>(count), value)));
 }
 

@@ -36,7 +36,7 @@ std::int64_t element_count(const std::vector<std::int64_t>& dims) {
 
 TensorData zeros(const LayerBuilder& b, std::string_view what, const std::vector<std::int64_t>& dims) {
   const std::int64_t count = element_count(dims);
-  if (count < 0 || count > (std::int64_t{1} << 26)) {
+  if (count < 0 || count > max_generated_elements) {
     b.fail(std::string(what) + " would be a constant of shape " + dims_text(dims) + ", more than the 2^26 elements mlconv writes as one");
   }
   return TensorData::from_floats(dims, std::vector<float>(static_cast<std::size_t>(count), 0.0F));

@@ -17,7 +17,7 @@ std::int64_t positive_axis(const LayerBuilder& b, std::int64_t axis, std::size_t
 std::vector<std::int64_t> broadcast(const LayerBuilder& b, const std::vector<std::int64_t>& x, const std::vector<std::int64_t>& y);
 // Saturates at INT64_MAX: dims from a hostile model can multiply past 64 bits.
 std::int64_t element_count(const std::vector<std::int64_t>& dims);
-// Float32 zeros of `dims` for a constant layer. Fails, naming `what`, above 2^26 elements
+// Float32 zeros of `dims` for a constant layer. Fails, naming `what`, above max_generated_elements
 // (256 MB): dims come from the model being converted, so they are checked before allocating.
 TensorData zeros(const LayerBuilder& b, std::string_view what, const std::vector<std::int64_t>& dims);
 

@@ -66,6 +66,12 @@ std::string describe_shape(const Shape& shape);
 // The sizes when every dimension is known.
 std::optional<std::vector<std::int64_t>> known_sizes(const Shape& shape);
 
+// The most elements of a constant the converter creates itself (folding, or the zeros and
+// fills some mappings write): its shape comes from the model, so a hostile or mistaken
+// one must fail instead of allocating gigabytes. 2^26 (256 MB as float32) is above any
+// shape tensor and keeps a constant Transpose of real weights foldable.
+inline constexpr std::int64_t max_generated_elements = std::int64_t{1} << 26;
+
 // A constant tensor: little-endian row-major bytes plus element type and dims.
 struct TensorData {
   ElementType type = ElementType::undefined;

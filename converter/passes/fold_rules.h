@@ -11,9 +11,8 @@
 namespace mlconv::converter {
 
 // Folding must not turn a small graph into a huge constant (ConstantOfShape, Expand
-// or Tile of a large shape); 64M elements is above any shape tensor and keeps a
-// constant Transpose of real weights foldable.
-inline constexpr std::int64_t max_folded_elements = std::int64_t{1} << 26;
+// or Tile of a large shape).
+inline constexpr std::int64_t max_folded_elements = max_generated_elements;
 
 // Thrown by a fold kernel before it allocates a tensor over max_folded_elements: the
 // node stays in the graph as a layer. The check must come before the allocation,
