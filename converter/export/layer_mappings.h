@@ -149,6 +149,8 @@ void build_nd_slice_layer(LayerBuilder& b);
 void build_nd_gather_layer(LayerBuilder& b);
 void build_nd_gather_elements_layer(LayerBuilder& b);
 void build_nd_gather_nd_layer(LayerBuilder& b);
+void build_nd_nonzero_layer(LayerBuilder& b);
+void build_nd_compress_layer(LayerBuilder& b);
 void build_nd_scatter_elements_layer(LayerBuilder& b);
 void build_nd_scatter_nd_layer(LayerBuilder& b);
 void build_nd_one_hot_layer(LayerBuilder& b);

@@ -142,6 +142,8 @@ constexpr std::array builtin_table = {
     LayerMapping{"Gather", "", "", nullptr, "gather", build_nd_gather_layer},
     LayerMapping{"GatherElements", "", "", nullptr, "gatherAlongAxis", build_nd_gather_elements_layer},
     LayerMapping{"GatherND", "", "", nullptr, "gatherND", build_nd_gather_nd_layer},
+    LayerMapping{"NonZero", "", "", nullptr, "whereNonZero + transpose (or a constant)", build_nd_nonzero_layer},
+    LayerMapping{"Compress", "", "", nullptr, "whereNonZero + squeeze + gather (or constant indices)", build_nd_compress_layer},
     LayerMapping{"ScatterElements", "", "", nullptr, "scatterAlongAxis", build_nd_scatter_elements_layer},
     LayerMapping{"Scatter", "", "", nullptr, "scatterAlongAxis", build_nd_scatter_elements_layer},
     LayerMapping{"ScatterND", "", "", nullptr, "scatterND", build_nd_scatter_nd_layer},

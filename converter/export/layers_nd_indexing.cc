@@ -1,5 +1,6 @@
 // N-d (iOS 13) indexing mappings: Slice (sliceStatic), Gather/GatherElements/GatherND,
-// Scatter/ScatterElements/ScatterND, OneHot, Pad (constantPad; reflect and edge on the
+// Scatter/ScatterElements/ScatterND, NonZero and Compress (whereNonZero, or indices
+// computed at export from a constant), OneHot, Pad (constantPad; reflect and edge on the
 // last two axes through the padding layer) and DepthToSpace/SpaceToDepth.
 #include <algorithm>
 
@@ -237,5 +238,86 @@ void reorganize(LayerBuilder& b, bool to_space) {
 
 void build_nd_depth_to_space_layer(LayerBuilder& b) { reorganize(b, true); }
 void build_nd_space_to_depth_layer(LayerBuilder& b) { reorganize(b, false); }
+
+namespace {
+
+// The row-major multi-indices of the non-zero elements of a constant (numpy.argwhere),
+// one row per element.
+std::vector<std::vector<std::int64_t>> nonzero_positions(const LayerBuilder& b, const TensorData& data) {
+  std::vector<float> values;
+  try {
+    values = data.to_floats();
+  } catch (const Error& e) {
+    b.fail("constant input: " + e.message());
+  }
+  std::vector<std::vector<std::int64_t>> rows;
+  std::vector<std::int64_t> index(data.dims.size(), 0);
+  for (const float v : values) {
+    if (v != 0.0F) rows.push_back(index);
+    for (std::size_t axis = index.size(); axis-- > 0;) {
+      if (++index[axis] < data.dims[axis]) break;
+      index[axis] = 0;
+    }
+  }
+  return rows;
+}
+
+}  // namespace
+
+void build_nd_nonzero_layer(LayerBuilder& b) {
+  const auto x = b.shape(0);
+  if (x.empty()) b.fail("expects an input of rank 1 or more");
+  if (const TensorData* data = b.constant(0)) {
+    const auto rows = nonzero_positions(b, *data);
+    if (rows.empty()) b.fail("the constant input has no non-zero element, and Core ML tensors cannot be empty");
+    // ONNX lays the indices out as [rank, count]: one row per axis.
+    std::vector<std::int64_t> by_axis;
+    for (std::size_t axis = 0; axis < x.size(); ++axis) {
+      for (const auto& row : rows) by_axis.push_back(row[axis]);
+    }
+    b.constant_output(0, TensorData::from_ints({static_cast<std::int64_t>(x.size()), static_cast<std::int64_t>(rows.size())}, by_axis));
+    return;
+  }
+  const auto out = dynamic::declared_output_shape(b, 0, 0);
+  const std::string found = b.temp_blob("found");
+  b.add_layer("found", {b.operand(0)}, {found}).mutable_wherenonzero();
+  auto& transpose = *b.add_layer("", {found}, {b.output_blob(0)}).mutable_transpose();
+  transpose.add_axes(1);
+  transpose.add_axes(0);
+  b.set_output_shape(0, out);
+}
+
+void build_nd_compress_layer(LayerBuilder& b) {
+  if (b.input_count() != 2) b.fail("expects two inputs (input, condition)");
+  const auto x = b.shape(0);
+  const auto condition = b.shape(1);
+  if (condition.size() != 1) b.fail("condition must be 1-D; it is " + nd::dims_text(condition));
+  // Without an axis the input is flattened first.
+  const bool flatten = !b.has_attr("axis");
+  const std::int64_t axis = flatten ? 0 : nd::positive_axis(b, b.attr_int("axis", 0), x.size());
+  const std::int64_t extent = flatten ? nd::element_count(x) : x[static_cast<std::size_t>(axis)];
+  if (condition[0] > extent) {
+    b.fail("condition has " + std::to_string(condition[0]) + " entries; the compressed axis has " + std::to_string(extent));
+  }
+  std::string data = b.operand(0);
+  if (flatten && x.size() != 1) data = nd::reshape_static(b, "flat", data, {extent});
+  std::vector<std::int64_t> out = flatten ? std::vector<std::int64_t>{extent} : x;
+  std::string indices;
+  if (const TensorData* constant = b.constant(1)) {
+    std::vector<std::int64_t> kept;
+    for (const auto& row : nonzero_positions(b, *constant)) kept.push_back(row[0]);
+    if (kept.empty()) b.fail("the constant condition selects nothing, and Core ML tensors cannot be empty");
+    indices = b.constant_blob("indices", TensorData::from_ints({static_cast<std::int64_t>(kept.size())}, kept));
+    out[static_cast<std::size_t>(axis)] = static_cast<std::int64_t>(kept.size());
+  } else {
+    out = dynamic::declared_output_shape(b, 0, 1);
+    const std::string found = b.temp_blob("found");
+    b.add_layer("found", {b.operand(1)}, {found}).mutable_wherenonzero();
+    indices = b.temp_blob("indices");
+    b.add_layer("indices", {found}, {indices}).mutable_squeeze()->add_axes(1);
+  }
+  b.add_layer("", {data, indices}, {b.output_blob(0)}).mutable_gather()->set_axis(axis);
+  b.set_output_shape(0, out);
+}
 
 }  // namespace mlconv::converter

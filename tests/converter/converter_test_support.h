@@ -2,12 +2,21 @@
 // converts to, so each test states its input graph and checks the produced protobuf.
 #pragma once
 
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "Model.pb.h"
 #include "converter/convert.h"
 #include "converter/frontends/json_graph.h"
 #include "spec/error.h"
+#include "spec/model_io.h"
+#include "tests/support/test_support.h"
 
 namespace mlconv::test {
 
@@ -24,6 +33,28 @@ inline const google::protobuf::RepeatedPtrField<CoreML::Specification::NeuralNet
     const CoreML::Specification::Model& model) {
   return model.has_neuralnetworkclassifier() ? model.neuralnetworkclassifier().layers() : model.neuralnetwork().layers();
 }
+
+// Converts `graph_text`, runs the model with `mlconv run` on `inputs` (name -> nested
+// JSON arrays) and returns the "outputs" object of its --json report. `name` names the
+// scratch directory.
+inline nlohmann::json run_json_graph(const std::string& name, const std::string& graph_text,
+                                     const std::map<std::string, std::string>& inputs) {
+  const std::filesystem::path dir = scratch_dir("run_json_graph_" + name);
+  spec::save_model(convert_json(graph_text), dir / "model.mlmodel");
+  std::vector<std::string> args{"run", (dir / "model.mlmodel").string(), "--json", (dir / "out.json").string()};
+  for (const auto& [input, values] : inputs) {
+    const auto file = dir / (input + ".json");
+    std::ofstream(file) << values;
+    args.insert(args.end(), {"--input", input + "=" + file.string()});
+  }
+  const CommandResult result = run_mlconv(args);
+  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
+  std::ifstream in(dir / "out.json");
+  return nlohmann::json::parse(in)["outputs"];
+}
+
+// The values of one output of run_json_graph.
+inline std::vector<double> output_values(const nlohmann::json& output) { return output["data"].get<std::vector<double>>(); }
 
 // The message of the mlconv::Error `body` throws, or "" when it does not throw.
 template <typename Body>

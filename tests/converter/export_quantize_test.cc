@@ -4,20 +4,14 @@
 // node tests check the run-time-scale forms in the conformance run.
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
 
-#include "spec/model_io.h"
 #include "tests/converter/converter_test_support.h"
-#include "tests/support/test_support.h"
 
 namespace mlconv::test {
 namespace {
 
 namespace cml = CoreML::Specification;
-namespace fs = std::filesystem;
 
 std::vector<std::string> kinds(const cml::Model& model) {
   std::vector<std::string> out;
@@ -39,20 +33,10 @@ std::string graph(const std::string& x_type, const std::string& shape, const std
     "nodes": [)" + node + "]}";
 }
 
-// Converts `graph_text`, runs it on `x` (nested JSON arrays) and returns the "outputs"
-// object of `mlconv run --json`.
+// Runs `graph_text` on input "x".
 nlohmann::json run_graph(const std::string& name, const std::string& graph_text, const std::string& x) {
-  const fs::path dir = scratch_dir("export_quantize_" + name);
-  spec::save_model(convert_json(graph_text), dir / "model.mlmodel");
-  std::ofstream(dir / "x.json") << x;
-  const CommandResult result = run_mlconv({"run", (dir / "model.mlmodel").string(), "--input", "x=" + (dir / "x.json").string(),
-                                           "--json", (dir / "out.json").string()});
-  REQUIRE_MESSAGE(result.exit_code == 0, result.err);
-  std::ifstream in(dir / "out.json");
-  return nlohmann::json::parse(in)["outputs"];
+  return run_json_graph("quantize_" + name, graph_text, {{"x", x}});
 }
-
-std::vector<double> data_of(const nlohmann::json& output) { return output["data"].get<std::vector<double>>(); }
 
 const std::string quantize_per_channel = graph(
     "float32", "[1, 3, 3]",
@@ -75,7 +59,7 @@ TEST_CASE("convert quantize: QuantizeLinear per channel divides, rounds, shifts 
 
   // Channel 0 (scale 0.5, zero 1) has the ties 0.5 -> 0 and 1.5 -> 2; channel 2 saturates.
   const auto out = run_graph("per_channel", quantize_per_channel, "[[[-1.5, 0.25, 0.75], [0.25, 10, -0.375], [-300, 300, 5]]]");
-  CHECK(data_of(out["q"]) == std::vector<double>{-2, 1, 3, -1, 38, -4, -128, 127, 2});
+  CHECK(output_values(out["q"]) == std::vector<double>{-2, 1, 3, -1, 38, -4, -128, 127, 2});
 }
 
 TEST_CASE("convert quantize: QuantizeLinear without a zero point writes uint8") {
@@ -84,7 +68,7 @@ TEST_CASE("convert quantize: QuantizeLinear without a zero point writes uint8") 
                                  R"({"name": "quant", "op_type": "QuantizeLinear", "inputs": ["x", "scale"], "outputs": ["q"]})");
   CHECK(kinds(convert_json(text)) == std::vector<std::string>{"loadConstantND", "divideBroadcastable", "round", "clip"});
   const auto out = run_graph("uint8", text, "[-8, 10, 1200, 18]");
-  CHECK(data_of(out["q"]) == std::vector<double>{0, 2, 255, 4});
+  CHECK(output_values(out["q"]) == std::vector<double>{0, 2, 255, 4});
 }
 
 TEST_CASE("convert quantize: DequantizeLinear per channel subtracts the zero point and scales") {
@@ -95,7 +79,7 @@ TEST_CASE("convert quantize: DequantizeLinear per channel subtracts the zero poi
       R"([{"name": "y", "type": "float32"}])",
       R"({"name": "dequant", "op_type": "DequantizeLinear", "inputs": ["x", "scale", "zero"], "outputs": ["y"]})");
   const auto out = run_graph("dequantize", text, "[[[0, 255], [3, 10]]]");
-  CHECK(data_of(out["y"]) == std::vector<double>{-64, 63.5, 0, 14});
+  CHECK(output_values(out["y"]) == std::vector<double>{-64, 63.5, 0, 14});
 }
 
 TEST_CASE("convert quantize: DynamicQuantizeLinear derives scale and zero point from the input's range") {
@@ -106,9 +90,9 @@ TEST_CASE("convert quantize: DynamicQuantizeLinear derives scale and zero point 
                                      "outputs": ["y", "scale", "zero"]})");
   // numpy, following ONNX's definition: scale = float32(5.1 / 255) = 0.02, zero point 50.
   const auto out = run_graph("dynamic", text, "[-1.0, 0.0, 1.5, 2.5, 4.1]");
-  CHECK(data_of(out["y"]) == std::vector<double>{0, 50, 125, 175, 255});
-  CHECK(data_of(out["scale"])[0] == doctest::Approx(0.02).epsilon(1e-6));
-  CHECK(data_of(out["zero"]) == std::vector<double>{50});
+  CHECK(output_values(out["y"]) == std::vector<double>{0, 50, 125, 175, 255});
+  CHECK(output_values(out["scale"])[0] == doctest::Approx(0.02).epsilon(1e-6));
+  CHECK(output_values(out["zero"]) == std::vector<double>{50});
 }
 
 TEST_CASE("convert quantize: Shrink moves values outside [-lambd, lambd] toward 0 by bias and zeroes the rest") {
@@ -117,7 +101,7 @@ TEST_CASE("convert quantize: Shrink moves values outside [-lambd, lambd] toward 
                                      "attributes": {"lambd": {"type": "float", "value": 1.5},
                                                     "bias": {"type": "float", "value": 0.5}}})");
   const auto out = run_graph("shrink", text, "[-9, -2, -1.5, 0, 1.5, 2, 9]");
-  CHECK(data_of(out["y"]) == std::vector<double>{-8.5, -1.5, 0, 0, 0, 1.5, 8.5});
+  CHECK(output_values(out["y"]) == std::vector<double>{-8.5, -1.5, 0, 0, 0, 1.5, 8.5});
 }
 
 TEST_CASE("convert quantize: scales and zero points that do not fit the input are refused naming the node") {
