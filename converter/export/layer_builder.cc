@@ -39,6 +39,23 @@ std::vector<float> LayerBuilder::constant_floats(std::size_t index, std::string_
   }
 }
 
+namespace {
+
+// Whether `data` holds exactly its float32 elements, so its bytes can be copied as they are.
+bool is_exact_float32(const TensorData& data) {
+  return data.type == ElementType::float32 &&
+         data.bytes.size() == static_cast<std::uint64_t>(data.element_count()) * sizeof(float);
+}
+
+}  // namespace
+
+void LayerBuilder::store_constant_floats(std::size_t index, std::string_view role, cml::WeightParams& params) const {
+  const TensorData& data = required_constant(index, role);
+  if (!is_exact_float32(data)) return set_float_weights(params, constant_floats(index, role));
+  float* out = float_weights_to_fill(params, data.bytes.size() / sizeof(float));
+  if (!data.bytes.empty()) std::memcpy(out, data.bytes.data(), data.bytes.size());
+}
+
 const std::vector<std::int64_t>& LayerBuilder::shape(std::size_t index) const {
   const Value* value = node_.input(index);
   if (value == nullptr) fail("input " + std::to_string(index) + " is required");
@@ -58,13 +75,15 @@ std::vector<std::int64_t> LayerBuilder::constant_ints(std::size_t index, std::st
 }
 
 std::string LayerBuilder::load_constant(const std::string& base, const TensorData& data, std::string output) {
+  // float32 constants (weights, mostly) are copied once, straight into the layer.
+  const bool exact = is_exact_float32(data);
   std::vector<float> values;
   try {
-    values = data.to_floats();
+    if (!exact) values = data.to_floats();
   } catch (const Error& e) {
     fail("constant '" + base + "': " + e.message());
   }
-  if (values.empty()) fail("constant '" + base + "' is empty; Core ML tensors have at least one element");
+  if (exact ? data.bytes.empty() : values.empty()) fail("constant '" + base + "' is empty; Core ML tensors have at least one element");
   if (data.dims.size() > 5) fail("constant '" + base + "' has rank " + std::to_string(data.dims.size()) + "; Core ML constants have rank 5 at most");
   cml::NeuralNetworkLayer& layer = *state_.layers->Add();
   layer.set_name(unique_layer_name(base));
@@ -73,7 +92,11 @@ std::string LayerBuilder::load_constant(const std::string& base, const TensorDat
   // A scalar is a one-element rank-1 tensor: Core ML has no rank-0 blobs.
   if (data.dims.empty()) params.add_shape(1);
   for (const auto d : data.dims) params.add_shape(static_cast<std::uint64_t>(d));
-  set_float_weights(*params.mutable_data(), values);
+  if (exact) {
+    std::memcpy(float_weights_to_fill(*params.mutable_data(), data.bytes.size() / sizeof(float)), data.bytes.data(), data.bytes.size());
+  } else {
+    set_float_weights(*params.mutable_data(), values);
+  }
   return output;
 }
 

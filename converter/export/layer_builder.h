@@ -45,6 +45,9 @@ class LayerBuilder {
   // The constant data of a required constant input, converted to float; fails naming `role`.
   [[nodiscard]] std::vector<float> constant_floats(std::size_t index, std::string_view role) const;
   [[nodiscard]] const TensorData& required_constant(std::size_t index, std::string_view role) const;
+  // Writes a required constant input into `params` as float32 values, as they are stored
+  // (one copy when the constant is float32 already); fails like constant_floats.
+  void store_constant_floats(std::size_t index, std::string_view role, cml::WeightParams& params) const;
   // The static shape of an input (a constant's dims too); fails when unknown.
   [[nodiscard]] const std::vector<std::int64_t>& shape(std::size_t index) const;
   // The Core ML blob of a computed input; fails for a constant (callers fold those).

@@ -119,7 +119,7 @@ void build_conv(LayerBuilder& b) {
   put_pair(conv.mutable_stride(), w.strides);
   put_pair(conv.mutable_dilationfactor(), w.dilations);
   write_padding(conv, w);
-  if (!runtime_weights) set_float_weights(*conv.mutable_weights(), b.constant_floats(1, "weight"));
+  if (!runtime_weights) b.store_constant_floats(1, "weight", *conv.mutable_weights());
   if (b.has_input(2)) {
     const std::vector<float> bias = b.constant_floats(2, "bias");
     if (static_cast<std::int64_t>(bias.size()) != filters) {
@@ -178,7 +178,7 @@ void build_conv_transpose(LayerBuilder& b) {
   write_padding(conv, w);
   // Strided transposed convolution has several valid sizes; output_padding picks a larger one.
   if (extended) put_pair(conv.mutable_outputshape(), out_hw);
-  set_float_weights(*conv.mutable_weights(), b.constant_floats(1, "weight"));
+  b.store_constant_floats(1, "weight", *conv.mutable_weights());
   if (b.has_input(2)) {
     const std::vector<float> bias = b.constant_floats(2, "bias");
     if (static_cast<std::int64_t>(bias.size()) != filters) b.fail("bias has " + std::to_string(bias.size()) + " values; expected " + std::to_string(filters));
