@@ -92,6 +92,15 @@ TEST_CASE("convert JSON graph: external raw data at an offset and .npy files; sh
   const Graph npy_graph = load(R"({"name": "w", "type": "float32", "shape": [2], "external": {"path": "w.npy"}})");
   CHECK(npy_graph.find_value("w")->constant->to_floats() == std::vector<float>{3.0F, 4.0F});
 
+  // A mebibyte or more is mapped from the file rather than read (converter/frontends/mapped_file.h).
+  std::vector<float> large(300000);
+  for (std::size_t i = 0; i < large.size(); ++i) large[i] = static_cast<float>(i) * 0.25F;
+  std::ofstream(dir / "large.bin", std::ios::binary)
+      << std::string("12345678") << std::string(reinterpret_cast<const char*>(large.data()), large.size() * sizeof(float));
+  const Graph mapped = load(R"({"name": "w", "type": "float32", "shape": [300000], "external": {"path": "large.bin", "offset": 8}})");
+  CHECK(mapped.find_value("w")->constant->bytes.is_view());
+  CHECK(mapped.find_value("w")->constant->to_floats() == large);
+
   CHECK(error_of([&] { (void)load(R"({"name": "w", "type": "float32", "shape": [3], "external": {"path": "w.bin", "offset": 8}})"); }) ==
         (dir / "w.bin").string() + ": file holds 16 bytes; expected at least 20 (offset 8 + length 12)");
   CHECK(error_of([&] { (void)load(R"({"name": "w", "type": "float32", "shape": [3], "external": {"path": "w.npy"}})"); }) ==
