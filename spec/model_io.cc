@@ -15,6 +15,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "spec/error.h"
+#include "spec/file_descriptor.h"
 #include "spec/model_parts.h"
 #include "spec/names.h"
 #include "spec/spec_version.h"
@@ -30,20 +31,7 @@ namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using mlconv::spec::FileDescriptor;
 
 void parse_stream(pb::io::ZeroCopyInputStream& raw, std::uint64_t size, cml::Model& model, const LoadOptions& options) {
   pb::io::CodedInputStream coded(&raw);

@@ -10,23 +10,12 @@
 #include <string>
 
 #include "spec/error.h"
+#include "spec/file_descriptor.h"
 
 namespace mlconv::converter {
 namespace {
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using spec::FileDescriptor;
 
 class Mapping {
  public:

@@ -8,33 +8,21 @@
 #include <cstring>
 
 #include "spec/error.h"
+#include "spec/file_descriptor.h"
 
 namespace mlconv::exec::io {
 namespace {
 
 std::string errno_text() { return std::strerror(errno); }
 
-// Closes the descriptor on every path out.
-class Descriptor {
- public:
-  explicit Descriptor(int fd) : fd_(fd) {}
-  Descriptor(const Descriptor&) = delete;
-  Descriptor& operator=(const Descriptor&) = delete;
-  ~Descriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  [[nodiscard]] int get() const { return fd_; }
-
- private:
-  int fd_;
-};
+using spec::FileDescriptor;
 
 }  // namespace
 
 std::string read_file_bytes(const std::filesystem::path& path, std::uint64_t max_bytes, std::string_view what) {
   const std::string origin = path.string();
   const std::string expected = "; expected " + std::string(what);
-  Descriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) throw Error("cannot open: " + errno_text(), Error::Kind::io).in_file(origin);
   struct stat info {};
   if (::fstat(fd.get(), &info) != 0) throw Error("cannot stat: " + errno_text(), Error::Kind::io).in_file(origin);

@@ -34,6 +34,17 @@ inline const google::protobuf::RepeatedPtrField<CoreML::Specification::NeuralNet
   return model.has_neuralnetworkclassifier() ? model.neuralnetworkclassifier().layers() : model.neuralnetwork().layers();
 }
 
+// The layer kinds of a converted model in order, as the oneof names them:
+// "batchedMatmul", "transpose", ...
+inline std::vector<std::string> layer_kinds(const CoreML::Specification::Model& model) {
+  std::vector<std::string> out;
+  for (const auto& layer : layers_of(model)) {
+    const auto* field = CoreML::Specification::NeuralNetworkLayer::descriptor()->FindFieldByNumber(static_cast<int>(layer.layer_case()));
+    out.push_back(field->camelcase_name());
+  }
+  return out;
+}
+
 // Converts `graph_text`, runs the model with `mlconv run` on `inputs` (name -> nested
 // JSON arrays) and returns the "outputs" object of its --json report. `name` names the
 // scratch directory.

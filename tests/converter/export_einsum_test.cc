@@ -28,16 +28,6 @@ std::string einsum_graph(const std::string& equation, const std::vector<std::str
                "attributes": {"equation": {"type": "string", "value": ")" + equation + R"("}}}]})";
 }
 
-// The layer kinds in order, as the oneof names them: "batchedMatmul", "transpose", ...
-std::vector<std::string> kinds(const cml::Model& model) {
-  std::vector<std::string> out;
-  for (const auto& layer : layers_of(model)) {
-    const auto* field = cml::NeuralNetworkLayer::descriptor()->FindFieldByNumber(static_cast<int>(layer.layer_case()));
-    out.push_back(field->camelcase_name());
-  }
-  return out;
-}
-
 std::vector<std::int64_t> output_shape(const cml::Model& model) {
   const auto& shape = model.description().output(0).type().multiarraytype().shape();
   return {shape.begin(), shape.end()};
@@ -45,7 +35,7 @@ std::vector<std::int64_t> output_shape(const cml::Model& model) {
 
 TEST_CASE("convert einsum: a batched product already in matmul order is one batchedMatMul writing the output") {
   const auto model = convert_json(einsum_graph("bij,bjk->bik", {"[5, 2, 3]", "[5, 3, 4]"}));
-  CHECK(kinds(model) == std::vector<std::string>{"batchedMatmul"});
+  CHECK(layer_kinds(model) == std::vector<std::string>{"batchedMatmul"});
   CHECK(layers_of(model)[0].output(0) == "y");
   CHECK(output_shape(model) == std::vector<std::int64_t>{5, 2, 4});
   CHECK(model.specificationversion() == 4);
@@ -53,31 +43,31 @@ TEST_CASE("convert einsum: a batched product already in matmul order is one batc
 
 TEST_CASE("convert einsum: attention scores transpose the second operand; a reordered output is transposed at the end") {
   const auto scores = convert_json(einsum_graph("bhqd,bhkd->bhqk", {"[2, 3, 4, 5]", "[2, 3, 6, 5]"}));
-  CHECK(kinds(scores) == std::vector<std::string>{"transpose", "batchedMatmul"});
+  CHECK(layer_kinds(scores) == std::vector<std::string>{"transpose", "batchedMatmul"});
   const auto& axes = layers_of(scores)[0].transpose().axes();
   CHECK(std::vector<std::uint64_t>(axes.begin(), axes.end()) == std::vector<std::uint64_t>{0, 1, 3, 2});
 
   const auto reordered = convert_json(einsum_graph("ij,jk->ki", {"[3, 4]", "[4, 5]"}));
-  CHECK(kinds(reordered) == std::vector<std::string>{"batchedMatmul", "transpose"});
+  CHECK(layer_kinds(reordered) == std::vector<std::string>{"batchedMatmul", "transpose"});
   CHECK(layers_of(reordered)[1].output(0) == "y");
   CHECK(output_shape(reordered) == std::vector<std::int64_t>{5, 3});
 }
 
 TEST_CASE("convert einsum: one operand sums and transposes; an unchanged one is copied") {
   const auto summed = convert_json(einsum_graph("abc->ca", {"[2, 3, 4]"}));
-  CHECK(kinds(summed) == std::vector<std::string>{"reduceSum", "transpose"});
+  CHECK(layer_kinds(summed) == std::vector<std::string>{"reduceSum", "transpose"});
   const auto& sum = layers_of(summed)[0].reducesum();
   CHECK(std::vector<std::int64_t>(sum.axes().begin(), sum.axes().end()) == std::vector<std::int64_t>{1});
   CHECK_FALSE(sum.keepdims());
   CHECK(output_shape(summed) == std::vector<std::int64_t>{4, 2});
 
   const auto same = convert_json(einsum_graph("ij->ij", {"[3, 4]"}));
-  CHECK(kinds(same) == std::vector<std::string>{"activation"});
+  CHECK(layer_kinds(same) == std::vector<std::string>{"activation"});
 }
 
 TEST_CASE("convert einsum: a trace is an identity mask, a product and a sum of everything") {
   const auto model = convert_json(einsum_graph("ii", {"[4, 4]"}));
-  CHECK(kinds(model) == std::vector<std::string>{"loadConstantND", "multiplyBroadcastable", "reduceSum", "reduceSum"});
+  CHECK(layer_kinds(model) == std::vector<std::string>{"loadConstantND", "multiplyBroadcastable", "reduceSum", "reduceSum"});
   const auto& mask = layers_of(model)[0].loadconstantnd();
   CHECK(std::vector<std::uint64_t>(mask.shape().begin(), mask.shape().end()) == std::vector<std::uint64_t>{4, 4});
   const auto& values = mask.data().floatvalue();

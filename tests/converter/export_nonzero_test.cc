@@ -10,15 +10,6 @@ namespace {
 
 namespace cml = CoreML::Specification;
 
-std::vector<std::string> kinds(const cml::Model& model) {
-  std::vector<std::string> out;
-  for (const auto& layer : layers_of(model)) {
-    const auto* field = cml::NeuralNetworkLayer::descriptor()->FindFieldByNumber(static_cast<int>(layer.layer_case()));
-    out.push_back(field->camelcase_name());
-  }
-  return out;
-}
-
 // Compress of x [2, 3] by the bool condition "keep" [3]: a graph input when
 // `condition_data` is empty, else a constant holding it. `attributes` is appended to the
 // node (`, "attributes": {...}` or empty), `declared` to the output's declaration.
@@ -40,7 +31,7 @@ const std::string axis_1 = R"(, "attributes": {"axis": {"type": "int", "value": 
 TEST_CASE("convert nonzero: a constant condition becomes constant indices and a static gather") {
   const std::string text = compress_graph("[true, false, true]", axis_1, "");
   const auto model = convert_json(text);
-  CHECK(kinds(model) == std::vector<std::string>{"loadConstantND", "gather"});
+  CHECK(layer_kinds(model) == std::vector<std::string>{"loadConstantND", "gather"});
   const auto& indices = layers_of(model)[0].loadconstantnd().data().floatvalue();
   CHECK(std::vector<float>(indices.begin(), indices.end()) == std::vector<float>{0, 2});
   const auto out = run_json_graph("compress_constant", text, {{"x", "[[1, 2, 3], [4, 5, 6]]"}});
@@ -50,12 +41,12 @@ TEST_CASE("convert nonzero: a constant condition becomes constant indices and a 
 
 TEST_CASE("convert nonzero: a run-time condition selects through whereNonZero; without an axis the input is flattened") {
   const std::string text = compress_graph("", axis_1, R"(, "shape": [2, 2])");
-  CHECK(kinds(convert_json(text)) == std::vector<std::string>{"whereNonZero", "squeeze", "gather"});
+  CHECK(layer_kinds(convert_json(text)) == std::vector<std::string>{"whereNonZero", "squeeze", "gather"});
   const auto out = run_json_graph("compress_runtime", text, {{"x", "[[1, 2, 3], [4, 5, 6]]"}, {"keep", "[0, 1, 1]"}});
   CHECK(output_values(out["y"]) == std::vector<double>{2, 3, 5, 6});
 
   const std::string flat = compress_graph("", "", R"(, "shape": [2])");
-  CHECK(kinds(convert_json(flat)) == std::vector<std::string>{"reshapeStatic", "whereNonZero", "squeeze", "gather"});
+  CHECK(layer_kinds(convert_json(flat)) == std::vector<std::string>{"reshapeStatic", "whereNonZero", "squeeze", "gather"});
   const auto flat_out = run_json_graph("compress_flat", flat, {{"x", "[[1, 2, 3], [4, 5, 6]]"}, {"keep", "[1, 0, 1]"}});
   CHECK(output_values(flat_out["y"]) == std::vector<double>{1, 3});
 }
@@ -65,7 +56,7 @@ TEST_CASE("convert nonzero: NonZero lists the indices one row per axis") {
     "inputs": [{"name": "x", "type": "float32", "shape": [2, 3]}],
     "outputs": [{"name": "where", "type": "int64", "shape": [2, 3]}],
     "nodes": [{"name": "nz", "op_type": "NonZero", "inputs": ["x"], "outputs": ["where"]}]})";
-  CHECK(kinds(convert_json(text)) == std::vector<std::string>{"whereNonZero", "transpose"});
+  CHECK(layer_kinds(convert_json(text)) == std::vector<std::string>{"whereNonZero", "transpose"});
   const auto out = run_json_graph("nonzero", text, {{"x", "[[0, 7, 0], [1, 0, 2]]"}});
   CHECK(out["where"]["shape"] == nlohmann::json::array({2, 3}));
   CHECK(output_values(out["where"]) == std::vector<double>{0, 1, 1, 1, 0, 2});

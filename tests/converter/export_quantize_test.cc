@@ -13,15 +13,6 @@ namespace {
 
 namespace cml = CoreML::Specification;
 
-std::vector<std::string> kinds(const cml::Model& model) {
-  std::vector<std::string> out;
-  for (const auto& layer : layers_of(model)) {
-    const auto* field = cml::NeuralNetworkLayer::descriptor()->FindFieldByNumber(static_cast<int>(layer.layer_case()));
-    out.push_back(field->camelcase_name());
-  }
-  return out;
-}
-
 // A one-node graph: `node` (JSON) reading input "x" of `x_type` and `shape`, with
 // `initializers` (JSON, may be empty), writing the outputs `outputs` (JSON list).
 std::string graph(const std::string& x_type, const std::string& shape, const std::string& initializers,
@@ -49,7 +40,7 @@ const std::string quantize_per_channel = graph(
 
 TEST_CASE("convert quantize: QuantizeLinear per channel divides, rounds, shifts and saturates to the zero point's type") {
   const auto model = convert_json(quantize_per_channel);
-  CHECK(kinds(model) == std::vector<std::string>{"loadConstantND", "loadConstantND", "divideBroadcastable", "round",
+  CHECK(layer_kinds(model) == std::vector<std::string>{"loadConstantND", "loadConstantND", "divideBroadcastable", "round",
                                                  "addBroadcastable", "clip"});
   // The per-channel constants are placed on axis 1, so they broadcast over [1, 3, 3].
   const auto& scale_shape = layers_of(model)[0].loadconstantnd().shape();
@@ -66,7 +57,7 @@ TEST_CASE("convert quantize: QuantizeLinear without a zero point writes uint8") 
   const std::string text = graph("float32", "[4]", R"({"name": "scale", "type": "float32", "shape": [], "data": [4.0]})",
                                  R"([{"name": "q", "type": "uint8"}])",
                                  R"({"name": "quant", "op_type": "QuantizeLinear", "inputs": ["x", "scale"], "outputs": ["q"]})");
-  CHECK(kinds(convert_json(text)) == std::vector<std::string>{"loadConstantND", "divideBroadcastable", "round", "clip"});
+  CHECK(layer_kinds(convert_json(text)) == std::vector<std::string>{"loadConstantND", "divideBroadcastable", "round", "clip"});
   const auto out = run_graph("uint8", text, "[-8, 10, 1200, 18]");
   CHECK(output_values(out["q"]) == std::vector<double>{0, 2, 255, 4});
 }
