@@ -8,8 +8,6 @@
 namespace mlconv::test {
 namespace {
 
-namespace cml = CoreML::Specification;
-
 // Compress of x [2, 3] by the bool condition "keep" [3]: a graph input when
 // `condition_data` is empty, else a constant holding it. `attributes` is appended to the
 // node (`, "attributes": {...}` or empty), `declared` to the output's declaration.

@@ -11,8 +11,6 @@
 namespace mlconv::test {
 namespace {
 
-namespace cml = CoreML::Specification;
-
 // A one-node graph: `node` (JSON) reading input "x" of `x_type` and `shape`, with
 // `initializers` (JSON, may be empty), writing the outputs `outputs` (JSON list).
 std::string graph(const std::string& x_type, const std::string& shape, const std::string& initializers,
