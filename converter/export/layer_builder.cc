@@ -47,13 +47,18 @@ bool is_exact_float32(const TensorData& data) {
          data.bytes.size() == static_cast<std::uint64_t>(data.element_count()) * sizeof(float);
 }
 
+// Stores an is_exact_float32 constant's bytes as they are: one copy, no conversion.
+void copy_float32(const TensorData& data, cml::WeightParams& params) {
+  float* out = float_weights_to_fill(params, data.bytes.size() / sizeof(float));
+  if (!data.bytes.empty()) std::memcpy(out, data.bytes.data(), data.bytes.size());
+}
+
 }  // namespace
 
 void LayerBuilder::store_constant_floats(std::size_t index, std::string_view role, cml::WeightParams& params) const {
   const TensorData& data = required_constant(index, role);
   if (!is_exact_float32(data)) return set_float_weights(params, constant_floats(index, role));
-  float* out = float_weights_to_fill(params, data.bytes.size() / sizeof(float));
-  if (!data.bytes.empty()) std::memcpy(out, data.bytes.data(), data.bytes.size());
+  copy_float32(data, params);
 }
 
 const std::vector<std::int64_t>& LayerBuilder::shape(std::size_t index) const {
@@ -93,7 +98,7 @@ std::string LayerBuilder::load_constant(const std::string& base, const TensorDat
   if (data.dims.empty()) params.add_shape(1);
   for (const auto d : data.dims) params.add_shape(static_cast<std::uint64_t>(d));
   if (exact) {
-    std::memcpy(float_weights_to_fill(*params.mutable_data(), data.bytes.size() / sizeof(float)), data.bytes.data(), data.bytes.size());
+    copy_float32(data, *params.mutable_data());
   } else {
     set_float_weights(*params.mutable_data(), values);
   }

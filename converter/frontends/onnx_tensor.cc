@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <limits>
 
 #include "converter/frontends/mapped_file.h"
@@ -164,7 +163,7 @@ void inline_tensor(onnx::TensorProto& tensor, const fs::path& model_dir, std::st
   tensor.clear_external_data();
   tensor.set_data_location(onnx::TensorProto::DEFAULT);
   if (!bytes.is_view()) {
-    tensor.set_raw_data(std::string(bytes.str()));
+    tensor.set_raw_data(std::move(bytes).take());
     return;
   }
   // Meanwhile the proto holds a one-byte placeholder: the checker wants exactly one

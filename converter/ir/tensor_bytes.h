@@ -51,6 +51,14 @@ class TensorBytes {
   }
   TensorBytes& operator+=(std::string_view more) { return append(more); }
 
+  // The bytes as a string, moved out when owned (copied from a view); leaves this empty.
+  [[nodiscard]] std::string take() && {
+    own();
+    std::string out = std::move(owned_);
+    release();
+    return out;
+  }
+
   // Gives the memory back (a view drops its share of the mapping); the size becomes 0.
   void release() {
     std::string().swap(owned_);
