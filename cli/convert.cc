@@ -21,6 +21,7 @@
 #include "cli/progress.h"
 #include "converter/convert.h"
 #include "converter/passes/pass.h"
+#include "spec/deferred_weights.h"
 #include "spec/error.h"
 #include "spec/model_io.h"
 
@@ -192,16 +193,19 @@ void run_convert(const ConvertArguments& args, const Io& io) {
   refuse_output_over_input(args.output, "-o", inputs, args.force);
   enter_stage("exporting");
   // The plan's weights are not needed after their layers are written; freeing them as the
-  // export goes keeps peak memory near one copy of the weights.
-  std::optional<CoreML::Specification::Model> exported = converter::export_model_freeing_weights(plan, options);
+  // export goes keeps peak memory near one copy of the weights. Weights mapped from a file
+  // are not copied at all: the save writes them from the mapping (spec/deferred_weights.h).
+  std::optional<converter::ExportedModel> exported = converter::export_model_freeing_weights(plan, options);
   if (!exported) {
     spdlog::debug("the rank-5 export failed after freeing weights; loading again for the N-d export");
     plan = converter::plan_conversion(args.input, options);
-    exported = converter::export_model(plan, options);
+    exported = converter::ExportedModel{converter::export_model(plan, options), {}};
   }
-  const CoreML::Specification::Model& model = *exported;
+  CoreML::Specification::Model& model = exported->model;
   enter_stage("writing");
-  spec::save_model(model, args.output);
+  if (!spec::save_model(model, args.output, exported->deferred)) {
+    spdlog::debug("the deferred weights' places in the output were not clear; copied them in before writing");
+  }
   clock.enter("");
   spdlog::debug("stage times: {}", clock.summary());
   io.out << "Wrote " << args.output << ": " << converter::conversion_summary(model, plan);

@@ -15,6 +15,7 @@
 #include "Model.pb.h"
 #include "converter/ir/graph.h"
 #include "converter/rules/rule.h"
+#include "spec/deferred_weights.h"
 
 namespace mlconv::converter {
 
@@ -77,12 +78,19 @@ std::string check_report(const ConversionPlan& plan);
 
 // The Core ML model for a fully covered plan.
 CoreML::Specification::Model export_model(const ConversionPlan& plan, const ConvertOptions& options);
-// export_model for a caller done with the plan's weights (the CLI): each constant's bytes
-// are freed once the last layer reading them is written, so the weights are held about
-// once rather than twice. Returns nullopt, with some weights freed, in the rare case where
-// the rank-5 attempt failed after freeing and the N-d attempt needs them: plan again from
-// the input and call export_model.
-std::optional<CoreML::Specification::Model> export_model_freeing_weights(ConversionPlan& plan, const ConvertOptions& options);
+// A model ready to save with spec::save_model(model, path, deferred).
+struct ExportedModel {
+  CoreML::Specification::Model model;
+  spec::DeferredWeights deferred;
+};
+
+// export_model for a caller that saves the model and is done with the plan's weights (the
+// CLI): each constant's bytes are freed once the last layer reading them is written, so
+// the weights are held about once rather than twice, and float32 weights mapped from a
+// file are not copied at all but deferred to the save. Returns nullopt, with some
+// weights freed, in the rare case where the rank-5 attempt failed after freeing and the
+// N-d attempt needs them: plan again from the input and call export_model.
+std::optional<ExportedModel> export_model_freeing_weights(ConversionPlan& plan, const ConvertOptions& options);
 
 // Layers by type and every custom layer with className, parameters and weight sizes.
 std::string conversion_summary(const CoreML::Specification::Model& model, const ConversionPlan& plan);

@@ -16,6 +16,7 @@
 
 #include "spec/error.h"
 #include "spec/file_descriptor.h"
+#include "spec/model_file_stream.h"
 #include "spec/model_parts.h"
 #include "spec/names.h"
 #include "spec/spec_version.h"
@@ -302,14 +303,15 @@ void save_model(const cml::Model& model, const std::filesystem::path& path) {
   }
   // Serializing straight into the file avoids holding a second copy of a large model.
   write_atomically(path, [&model](int fd) {
-    pb::io::FileOutputStream stream(fd, 1 << 20);
+    const std::vector<Splice> none;
+    ModelFileStream stream(fd, none);
     {
       pb::io::CodedOutputStream coded(&stream);
       coded.SetSerializationDeterministic(true);
       model.SerializeWithCachedSizes(&coded);
       if (coded.HadError()) return false;
     }
-    return stream.Flush();
+    return stream.flush();
   });
 }
 

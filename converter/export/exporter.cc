@@ -132,9 +132,11 @@ void add_tensor_hints(pb::RepeatedPtrField<cml::NeuralNetworkLayer>& layers, con
 
 // Freeing weights during an export: each constant's bytes go once the last node reading
 // them has written its layers, so the weights are not held twice (graph and protobuf).
+// An enabled one also defers the large weights mapped from a file (spec/deferred_weights.h).
 struct WeightFreeing {
   bool enabled = false;
   bool freed_any = false;
+  spec::DeferredWeights deferred;
 };
 
 // Subgraphs (If/Loop bodies) read outer constants outside the top-level consumer lists,
@@ -262,6 +264,7 @@ cml::Model export_in_mode(const ConversionPlan& plan, const ConvertOptions& opti
   NetworkState state;
   state.layers = layers;
   state.nd = nd;
+  state.deferred = freeing.enabled ? &freeing.deferred : nullptr;
   if (nd) {
     if (classifier) {
       model.mutable_neuralnetworkclassifier()->set_arrayinputshapemapping(cml::EXACT_ARRAY_MAPPING);
@@ -380,21 +383,25 @@ bool inputs_fit_rank5(const Graph& graph) {
 
 // With `free_weights`, an attempt that may be followed by another keeps the weights; a
 // first attempt that freed some and failed yields nullopt instead of the second attempt.
-std::optional<cml::Model> export_attempts(const ConversionPlan& plan, const ConvertOptions& options, bool free_weights) {
+std::optional<ExportedModel> export_attempts(const ConversionPlan& plan, const ConvertOptions& options, bool free_weights) {
   require_supported(plan);
   const bool classic = every_mapping_has(plan, false);
   const bool nd = every_mapping_has(plan, true);
-  WeightFreeing last{free_weights, false};
-  if (!nd) return export_in_mode(plan, options, false, last);
-  if (!classic) return export_in_mode(plan, options, true, last);
-  WeightFreeing first{free_weights, false};
+  const auto attempt = [&](bool nd_mode, WeightFreeing& freeing) {
+    cml::Model model = export_in_mode(plan, options, nd_mode, freeing);
+    return ExportedModel{std::move(model), std::move(freeing.deferred)};
+  };
+  WeightFreeing last{free_weights, false, {}};
+  if (!nd) return attempt(false, last);
+  if (!classic) return attempt(true, last);
+  WeightFreeing first{free_weights, false, {}};
   try {
-    return export_in_mode(plan, options, false, first);
+    return attempt(false, first);
   } catch (const Error& classic_error) {
     if (classic_error.kind() == Error::Kind::usage) throw;
     if (first.freed_any) return std::nullopt;
     try {
-      return export_in_mode(plan, options, true, last);
+      return attempt(true, last);
     } catch (const Error&) {
       if (inputs_fit_rank5(plan.graph)) throw classic_error;
       throw;
@@ -408,10 +415,10 @@ std::optional<cml::Model> export_attempts(const ConversionPlan& plan, const Conv
 // otherwise an exact-shape N-d network, which needs iOS 13. When both fail, the
 // rank-5 message is the one to show for a graph whose inputs fit rank 5.
 cml::Model export_model(const ConversionPlan& plan, const ConvertOptions& options) {
-  return *export_attempts(plan, options, false);
+  return std::move(export_attempts(plan, options, false)->model);
 }
 
-std::optional<cml::Model> export_model_freeing_weights(ConversionPlan& plan, const ConvertOptions& options) {
+std::optional<ExportedModel> export_model_freeing_weights(ConversionPlan& plan, const ConvertOptions& options) {
   return export_attempts(plan, options, true);
 }
 

@@ -47,8 +47,10 @@ bool is_exact_float32(const TensorData& data) {
          data.bytes.size() == static_cast<std::uint64_t>(data.element_count()) * sizeof(float);
 }
 
-// Stores an is_exact_float32 constant's bytes as they are: one copy, no conversion.
-void copy_float32(const TensorData& data, cml::WeightParams& params) {
+// Stores an is_exact_float32 constant's bytes as they are: one copy, no conversion; none
+// at all for a file mapping's bytes when the network defers weights.
+void copy_float32(const TensorData& data, cml::WeightParams& params, spec::DeferredWeights* deferred) {
+  if (defer_mapped_float32(deferred, data, params)) return;
   float* out = float_weights_to_fill(params, data.bytes.size() / sizeof(float));
   if (!data.bytes.empty()) std::memcpy(out, data.bytes.data(), data.bytes.size());
 }
@@ -58,7 +60,7 @@ void copy_float32(const TensorData& data, cml::WeightParams& params) {
 void LayerBuilder::store_constant_floats(std::size_t index, std::string_view role, cml::WeightParams& params) const {
   const TensorData& data = required_constant(index, role);
   if (!is_exact_float32(data)) return set_float_weights(params, constant_floats(index, role));
-  copy_float32(data, params);
+  copy_float32(data, params, state_.deferred);
 }
 
 const std::vector<std::int64_t>& LayerBuilder::shape(std::size_t index) const {
@@ -98,7 +100,7 @@ std::string LayerBuilder::load_constant(const std::string& base, const TensorDat
   if (data.dims.empty()) params.add_shape(1);
   for (const auto d : data.dims) params.add_shape(static_cast<std::uint64_t>(d));
   if (exact) {
-    copy_float32(data, *params.mutable_data());
+    copy_float32(data, *params.mutable_data(), state_.deferred);
   } else {
     set_float_weights(*params.mutable_data(), values);
   }
@@ -278,6 +280,12 @@ float* float_weights_to_fill(cml::WeightParams& params, std::size_t count) {
 #endif
   }
   return out;
+}
+
+bool defer_mapped_float32(spec::DeferredWeights* deferred, const TensorData& data, cml::WeightParams& params) {
+  if (deferred == nullptr || !data.bytes.is_view() || !is_exact_float32(data)) return false;
+  deferred->defer(params, data.bytes.size() / sizeof(float), data.bytes.data(), data.bytes.keeper());
+  return true;
 }
 
 std::vector<std::int64_t> rank5_shape(const std::vector<std::int64_t>& shape) {

@@ -13,6 +13,7 @@
 
 #include "NeuralNetwork.pb.h"
 #include "converter/ir/graph.h"
+#include "spec/deferred_weights.h"
 #include "spec/error.h"
 
 namespace mlconv::converter {
@@ -30,6 +31,9 @@ struct NetworkState {
   std::map<const Value*, TensorData> folded;                  // outputs computed at export (Shape, Size)
   std::set<std::string> used_blob_names;
   std::set<std::string> used_layer_names;
+  // Where large float32 weights mapped from a file are recorded instead of copied into
+  // the model (spec/deferred_weights.h); null to copy every weight.
+  spec::DeferredWeights* deferred = nullptr;
 };
 
 class LayerBuilder {
@@ -58,6 +62,8 @@ class LayerBuilder {
   // The integer values of a required constant input (shapes, axes, indices).
   [[nodiscard]] std::vector<std::int64_t> constant_ints(std::size_t index, std::string_view role) const;
   [[nodiscard]] bool nd() const { return state_.nd; }
+  // Where mapped weights are deferred to the save, or null (NetworkState::deferred).
+  [[nodiscard]] spec::DeferredWeights* network_deferred() const { return state_.deferred; }
   // The network under construction, for mappings that write sub-networks (If, Loop).
   [[nodiscard]] NetworkState& state() { return state_; }
   // N-d networks: a loadConstantND layer writing `data` (computed by the mapping, such
@@ -109,6 +115,9 @@ void set_float_weights(cml::WeightParams& params, const std::vector<float>& valu
 // Makes the float32 values of `params` `count` uninitialised slots and returns them, for a
 // mapping to write once (a copy or transpose straight from the graph constant).
 float* float_weights_to_fill(cml::WeightParams& params, std::size_t count);
+// Defers `data` into `params` when `deferred` is set and the bytes are a float32 file
+// mapping's, with no copy (spec/deferred_weights.h); false, touching nothing, otherwise.
+bool defer_mapped_float32(spec::DeferredWeights* deferred, const TensorData& data, cml::WeightParams& params);
 // Core ML rank-5 [1, N, C, H, W] for a graph shape [N, C] or [N, C, H, W].
 std::vector<std::int64_t> rank5_shape(const std::vector<std::int64_t>& shape);
 

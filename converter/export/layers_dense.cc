@@ -43,6 +43,7 @@ struct MatrixBytes {
   const char* bytes = nullptr;
   std::size_t count = 0;
   std::vector<float> converted;
+  const TensorData* exact = nullptr;  // the constant, when `bytes` are its own
 };
 
 // Reads constant input `index` as a [rows, cols] float matrix; fails like constant_floats.
@@ -52,6 +53,7 @@ MatrixBytes matrix_bytes(const LayerBuilder& b, std::size_t index, std::string_v
   matrix.count = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
   if (data.type == ElementType::float32 && data.bytes.size() == matrix.count * sizeof(float)) {
     matrix.bytes = data.bytes.data();
+    matrix.exact = &data;
   } else {
     matrix.converted = b.constant_floats(index, role);
     matrix.bytes = reinterpret_cast<const char*>(matrix.converted.data());
@@ -64,9 +66,11 @@ MatrixBytes matrix_bytes(const LayerBuilder& b, std::size_t index, std::string_v
 }
 
 // Writes the matrix straight into the layer's WeightParams, transposed to [cols, rows]
-// when asked and scaled by `scale`: one pass from the graph's bytes to the protobuf field.
-void store_matrix(const MatrixBytes& matrix, std::int64_t rows, std::int64_t cols, bool transpose, float scale,
-                  cml::WeightParams& params) {
+// when asked and scaled by `scale`: one pass from the graph's bytes to the protobuf field,
+// or none when the bytes go in as they are and the network defers mapped weights.
+void store_matrix(const LayerBuilder& b, const MatrixBytes& matrix, std::int64_t rows, std::int64_t cols, bool transpose,
+                  float scale, cml::WeightParams& params) {
+  if (!transpose && scale == 1.0F && matrix.exact != nullptr && defer_mapped_float32(b.network_deferred(), *matrix.exact, params)) return;
   float* out = float_weights_to_fill(params, matrix.count);
   if (transpose) {
     transpose_into(matrix.bytes, rows, cols, out);
@@ -123,7 +127,7 @@ void build_gemm_layer(LayerBuilder& b) {
     for (std::size_t i = 0; i < bias.size(); ++i) bias[i] = beta * c[c.size() == 1 ? 0 : i];
   }
   auto& dense = add_inner_product(b, k, n);
-  store_matrix(weights, trans_b ? n : k, trans_b ? k : n, !trans_b, alpha, *dense.mutable_weights());
+  store_matrix(b, weights, trans_b ? n : k, trans_b ? k : n, !trans_b, alpha, *dense.mutable_weights());
   if (has_bias) {
     dense.set_hasbias(true);
     set_float_weights(*dense.mutable_bias(), bias);
@@ -142,7 +146,7 @@ void build_matmul_layer(LayerBuilder& b) {
   }
   const MatrixBytes weights = matrix_bytes(b, 1, "B", matrix.dims[0], matrix.dims[1]);
   auto& dense = add_inner_product(b, matrix.dims[0], matrix.dims[1]);
-  store_matrix(weights, matrix.dims[0], matrix.dims[1], true, 1.0F, *dense.mutable_weights());
+  store_matrix(b, weights, matrix.dims[0], matrix.dims[1], true, 1.0F, *dense.mutable_weights());
 }
 
 void build_batch_norm_layer(LayerBuilder& b) {

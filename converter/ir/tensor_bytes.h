@@ -33,6 +33,9 @@ class TensorBytes {
   [[nodiscard]] std::size_t size() const { return keeper_ ? view_size_ : owned_.size(); }
   [[nodiscard]] bool empty() const { return size() == 0; }
   [[nodiscard]] bool is_view() const { return keeper_ != nullptr; }
+  // What keeps a view's bytes alive (null when owned): holding it keeps data() valid
+  // after this TensorBytes is released.
+  [[nodiscard]] const std::shared_ptr<const void>& keeper() const { return keeper_; }
   [[nodiscard]] std::string_view str() const { return {data(), size()}; }
   operator std::string_view() const { return str(); }  // NOLINT(google-explicit-constructor)
 

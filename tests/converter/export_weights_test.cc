@@ -58,16 +58,40 @@ TEST_CASE("export weights: freeing constants during the export gives the same mo
   const converter::ConversionPlan kept = converter::plan_conversion(graph_from_json(text), {});
   const cml::Model expected = converter::export_model(kept, {});
   converter::ConversionPlan plan = converter::plan_conversion(graph_from_json(text), {});
-  const std::optional<cml::Model> freed = converter::export_model_freeing_weights(plan, {});
+  const std::optional<converter::ExportedModel> freed = converter::export_model_freeing_weights(plan, {});
   REQUIRE(freed.has_value());
-  CHECK(serialized(*freed) == serialized(expected));
-  const auto& second = layers_of(*freed)[1].innerproduct().weights().floatvalue();
+  CHECK(freed->deferred.empty());  // inline data: nothing mapped, nothing deferred
+  CHECK(serialized(freed->model) == serialized(expected));
+  const auto& second = layers_of(freed->model)[1].innerproduct().weights().floatvalue();
   CHECK(std::vector<float>(second.begin(), second.end()) == std::vector<float>{0, 3, 6, 1, 4, 7, 2, 5, 8});
   const converter::Value* b = plan.graph.find_value("B");
   REQUIRE(b->constant.has_value());
   CHECK(b->constant->bytes.empty());
   CHECK(b->constant->dims == std::vector<std::int64_t>{3, 3});
   CHECK(kept.graph.find_value("B")->constant->bytes.size() == 9 * 4);
+}
+
+TEST_CASE("export weights: weights mapped from a file are deferred to the save, which writes the same bytes") {
+  // A Gemm with transB = 1 stores B as it is: 500 x 600 floats (1.2 MB) from an external
+  // file, which the JSON frontend maps. A second, small initializer stays inline.
+  const auto dir = scratch_dir("export_weights_deferred");
+  std::vector<float> b(500 * 600);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i % 1000) * 0.125F;
+  std::ofstream(dir / "b.bin", std::ios::binary) << std::string(reinterpret_cast<const char*>(b.data()), b.size() * sizeof(float));
+  std::ofstream(dir / "g.json") << R"({"opset_imports": [{"version": 13}],
+    "inputs": [{"name": "x", "type": "float32", "shape": [1, 600]}], "outputs": [{"name": "y"}],
+    "initializers": [{"name": "B", "type": "float32", "shape": [500, 600], "external": {"path": "b.bin"}},
+                     {"name": "C", "type": "float32", "shape": [500], "data": )" + values_text(500) + R"(}],
+    "nodes": [{"name": "fc", "op_type": "Gemm", "inputs": ["x", "B", "C"], "outputs": ["y"],
+               "attributes": {"transB": {"type": "int", "value": 1}}}]})";
+  const cml::Model expected = converter::export_model(converter::plan_conversion(dir / "g.json", {}), {});
+  converter::ConversionPlan plan = converter::plan_conversion(dir / "g.json", {});
+  std::optional<converter::ExportedModel> exported = converter::export_model_freeing_weights(plan, {});
+  REQUIRE(exported.has_value());
+  CHECK(exported->deferred.size() == 1);
+  CHECK(exported->model.neuralnetwork().layers(0).innerproduct().weights().floatvalue_size() == 500 * 600);
+  CHECK(spec::save_model(exported->model, dir / "m.mlmodel", exported->deferred));
+  CHECK(read_file(dir / "m.mlmodel") == serialized(expected));
 }
 
 TEST_CASE("export weights: when the rank-5 attempt fails after freeing, the caller is told to plan again") {
