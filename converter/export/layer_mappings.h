@@ -14,6 +14,8 @@ void build_max_pool_layer(LayerBuilder& b);
 void build_average_pool_layer(LayerBuilder& b);
 void build_global_average_pool_layer(LayerBuilder& b);
 void build_global_max_pool_layer(LayerBuilder& b);
+void build_lp_pool_layer(LayerBuilder& b);
+void build_global_lp_pool_layer(LayerBuilder& b);
 
 // layers_dense.cc
 void build_gemm_layer(LayerBuilder& b);
@@ -67,6 +69,9 @@ void build_nd_resize_layer(LayerBuilder& b);
 
 // layers_nd_einsum.cc (N-d, iOS 13)
 void build_nd_einsum_layer(LayerBuilder& b);
+
+// layers_nd_gridsample.cc (N-d, iOS 13)
+void build_nd_grid_sample_layer(LayerBuilder& b);
 
 // layers_nd_quantize.cc (N-d, iOS 13)
 void build_nd_quantize_linear_layer(LayerBuilder& b);

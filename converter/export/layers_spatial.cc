@@ -2,6 +2,8 @@
 // ML's convolution and pooling layers. ONNX and Core ML share the OIHW weight
 // layout (and [C_in, C_out/group, kH, kW] for transposed convolution), so weights
 // are copied as they are; the work is in padding and output sizes.
+#include <optional>
+
 #include "converter/export/layer_mappings.h"
 #include "converter/export/layers_nd_dynamic.h"
 
@@ -188,29 +190,46 @@ void build_conv_transpose(LayerBuilder& b) {
   b.set_output_shape(0, {x[0], filters, out_hw[0], out_hw[1]});
 }
 
-void build_pool(LayerBuilder& b, cml::PoolingLayerParams::PoolingType type) {
+// A pooling window's geometry, checked, and the output's [H, W].
+struct Pooling {
+  Window window;
+  std::vector<std::int64_t> out_hw;
+};
+
+Pooling read_pooling(LayerBuilder& b) {
   const auto& x = image_input(b);
   if (b.node().outputs.size() > 1) b.fail("the optional 'Indices' output has no Core ML equivalent");
   if (!b.has_attr("kernel_shape")) b.fail("attribute 'kernel_shape' is required");
-  const Window w = read_window(b, {});
+  Pooling pooling{read_window(b, {}), std::vector<std::int64_t>(2)};
+  const Window& w = pooling.window;
   if (w.dilations != std::vector<std::int64_t>{1, 1}) b.fail("Core ML pooling has no dilation; 'dilations' must be [1, 1]");
   const bool ceil_mode = b.attr_int("ceil_mode", 0) != 0;
-  std::vector<std::int64_t> out_hw(2);
   for (std::size_t axis = 0; axis < 2; ++axis) {
-    out_hw[axis] = window_output(b, w, x[axis + 2], axis, ceil_mode);
-    if (ceil_mode && out_hw[axis] != window_output(b, w, x[axis + 2], axis, false)) {
+    pooling.out_hw[axis] = window_output(b, w, x[axis + 2], axis, ceil_mode);
+    if (ceil_mode && pooling.out_hw[axis] != window_output(b, w, x[axis + 2], axis, false)) {
       b.fail("attribute 'ceil_mode'=1 changes the output size here, which Core ML's padding modes cannot express");
     }
   }
-  auto& layer = b.add_layer("", {b.blob(0)}, {b.output_blob(0)});
-  auto& pool = *layer.mutable_pooling();
+  return pooling;
+}
+
+cml::PoolingLayerParams& add_pooling(LayerBuilder& b, std::string_view suffix, const std::string& input, const std::string& output,
+                                     cml::PoolingLayerParams::PoolingType type, const Window& w) {
+  auto& pool = *b.add_layer(suffix, {input}, {output}).mutable_pooling();
   pool.set_type(type);
   put_pair(pool.mutable_kernelsize(), w.kernel);
   put_pair(pool.mutable_stride(), w.strides);
   write_padding(pool, w);
+  return pool;
+}
+
+void build_pool(LayerBuilder& b, cml::PoolingLayerParams::PoolingType type) {
+  const auto& x = image_input(b);
+  const Pooling pooling = read_pooling(b);
+  auto& pool = add_pooling(b, "", b.blob(0), b.output_blob(0), type, pooling.window);
   // ONNX's count_include_pad defaults to 0: padding is left out of the average.
   if (type == cml::PoolingLayerParams::AVERAGE) pool.set_avgpoolexcludepadding(b.attr_int("count_include_pad", 0) == 0);
-  b.set_output_shape(0, {x[0], x[1], out_hw[0], out_hw[1]});
+  b.set_output_shape(0, {x[0], x[1], pooling.out_hw[0], pooling.out_hw[1]});
 }
 
 void build_global_pool(LayerBuilder& b, cml::PoolingLayerParams::PoolingType type) {
@@ -223,6 +242,54 @@ void build_global_pool(LayerBuilder& b, cml::PoolingLayerParams::PoolingType typ
   b.set_output_shape(0, {x[0], x[1], 1, 1});
 }
 
+// x^exponent elementwise (a unary POWER layer), from `input` to a new blob.
+std::string power(LayerBuilder& b, std::string_view suffix, const std::string& input, float exponent) {
+  const std::string out = b.temp_blob(suffix);
+  auto& unary = *b.add_layer(suffix, {input}, {out}).mutable_unary();
+  unary.set_type(cml::UnaryFunctionLayerParams::POWER);
+  unary.set_alpha(exponent);
+  return out;
+}
+
+// LpPool and GlobalLpPool: (sum over the window of |x|^p)^(1/p). Core ML pools only by
+// max and average, so the sum is an average that counts the zero padding (|0|^p = 0, as
+// ONNX pads), scaled back by the window's area; the powers are unary layers.
+void build_lp_pool(LayerBuilder& b, bool global) {
+  const auto& x = image_input(b);
+  const auto p = static_cast<float>(b.attr_int("p", 2));
+  if (p < 1.0F) b.fail("attribute 'p'=" + std::to_string(static_cast<int>(p)) + " must be at least 1");
+  std::optional<Pooling> pooling;
+  if (!global) pooling = read_pooling(b);
+  const std::string magnitude = b.temp_blob("abs");
+  b.add_layer("abs", {b.blob(0)}, {magnitude}).mutable_unary()->set_type(cml::UnaryFunctionLayerParams::ABS);
+  const std::string raised = p == 1.0F ? magnitude : power(b, "pow", magnitude, p);
+  const std::string mean = b.temp_blob("mean");
+  std::int64_t area = 0;
+  if (global) {
+    auto& pool = *b.add_layer("mean", {raised}, {mean}).mutable_pooling();
+    pool.set_type(cml::PoolingLayerParams::AVERAGE);
+    pool.set_globalpooling(true);
+    pool.mutable_valid();
+    area = x[2] * x[3];
+  } else {
+    add_pooling(b, "mean", raised, mean, cml::PoolingLayerParams::AVERAGE, pooling->window).set_avgpoolexcludepadding(false);
+    area = pooling->window.kernel[0] * pooling->window.kernel[1];
+  }
+  const std::string sum = p == 1.0F ? b.output_blob(0) : b.temp_blob("sum");
+  auto& scale = *b.add_layer("sum", {mean}, {sum}).mutable_activation()->mutable_linear();
+  scale.set_alpha(static_cast<float>(area));
+  if (p != 1.0F) {
+    auto& root = *b.add_layer("", {sum}, {b.output_blob(0)}).mutable_unary();
+    root.set_type(cml::UnaryFunctionLayerParams::POWER);
+    root.set_alpha(1.0F / p);
+  }
+  if (global) {
+    b.set_output_shape(0, {x[0], x[1], 1, 1});
+  } else {
+    b.set_output_shape(0, {x[0], x[1], pooling->out_hw[0], pooling->out_hw[1]});
+  }
+}
+
 }  // namespace
 
 void build_conv_layer(LayerBuilder& b) { build_conv(b); }
@@ -231,5 +298,7 @@ void build_max_pool_layer(LayerBuilder& b) { build_pool(b, cml::PoolingLayerPara
 void build_average_pool_layer(LayerBuilder& b) { build_pool(b, cml::PoolingLayerParams::AVERAGE); }
 void build_global_average_pool_layer(LayerBuilder& b) { build_global_pool(b, cml::PoolingLayerParams::AVERAGE); }
 void build_global_max_pool_layer(LayerBuilder& b) { build_global_pool(b, cml::PoolingLayerParams::MAX); }
+void build_lp_pool_layer(LayerBuilder& b) { build_lp_pool(b, false); }
+void build_global_lp_pool_layer(LayerBuilder& b) { build_lp_pool(b, true); }
 
 }  // namespace mlconv::converter

@@ -2,6 +2,8 @@
 // produced protobuf, output shapes, and pinned errors for what Core ML cannot express.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "tests/converter/converter_test_support.h"
 
 namespace mlconv::test {
@@ -166,4 +168,41 @@ TEST_CASE("convert pooling: ceil_mode that changes the size is refused") {
 }
 
 }  // namespace
+}  // namespace mlconv::test
+
+namespace mlconv::test {
+
+TEST_CASE("convert pooling: LpPool and GlobalLpPool as powers around a padding-counting average") {
+  const std::string lp = R"({"name": "lp", "op_type": "LpPool", "inputs": ["x"], "outputs": ["y"],
+      "attributes": {"kernel_shape": {"type": "ints", "value": [2, 2]}, "pads": {"type": "ints", "value": [0, 0, 1, 1]},
+                     "p": {"type": "int", "value": 3}}})";
+  const std::string text = one_node_graph(lp, "", "[1, 1, 2, 3]");
+  const auto model = convert_json(text);
+  CHECK(layer_kinds(model) == std::vector<std::string>{"unary", "unary", "pooling", "activation", "unary"});
+  const auto& layers = layers_of(model);
+  CHECK(layers[1].unary().alpha() == 3.0F);
+  CHECK_FALSE(layers[2].pooling().avgpoolexcludepadding());
+  CHECK(layers[3].activation().linear().alpha() == 4.0F);
+  CHECK(layers[4].unary().alpha() == doctest::Approx(1.0 / 3.0));
+  // [[1, -2, 0], [0, 1, 2]] padded below and right: the 2x2 windows at (0, 0) and (0, 1)
+  // hold {1, -2, 0, 1} and {-2, 0, 1, 2}: (1 + 8 + 0 + 1)^(1/3) and (8 + 0 + 1 + 8)^(1/3);
+  // (0, 2) holds {0, 2} and padding: 8^(1/3) = 2; the row below holds {0, 1}, {1, 2}, {2}.
+  // A rank-5 network takes the image as [C, H, W].
+  const auto out = run_json_graph("lppool", text, {{"x", "[[[1, -2, 0], [0, 1, 2]]]"}});
+  const std::vector<double> want{std::cbrt(10.0), std::cbrt(17.0), 2.0, 1.0, std::cbrt(9.0), 2.0};
+  const auto got = output_values(out["y"]);
+  REQUIRE(got.size() == want.size());
+  for (std::size_t i = 0; i < want.size(); ++i) CHECK(got[i] == doctest::Approx(want[i]).epsilon(1e-5));
+
+  // GlobalLpPool with the default p = 2: the Euclidean norm of each channel.
+  const std::string global = one_node_graph(R"({"name": "g", "op_type": "GlobalLpPool", "inputs": ["x"], "outputs": ["y"]})", "",
+                                            "[1, 2, 1, 2]");
+  const auto norms = run_json_graph("globallppool", global, {{"x", "[[[3, -4]], [[0, 2]]]"}});
+  const auto norm = output_values(norms["y"]);
+  REQUIRE(norm.size() == 2);
+  CHECK(norm[0] == doctest::Approx(5.0).epsilon(1e-6));
+  CHECK(norm[1] == doctest::Approx(2.0).epsilon(1e-6));
+  CHECK(layer_kinds(convert_json(global)) == std::vector<std::string>{"unary", "unary", "pooling", "activation", "unary"});
+}
+
 }  // namespace mlconv::test
