@@ -50,9 +50,10 @@ void convolution_transpose(const ConvGeometry& g, const float* input, const std:
 // Winograd F(2x2, 3x3) (convolution_winograd.cc) for 3x3, stride-1, undilated
 // 2-D convolution with at least 16 channels per group on each side.
 bool winograd_applicable(const ConvGeometry& g);
-// The spec-layout weights transformed once, at load; the kernel then keeps only these.
+// The spec-layout weights transformed once, at load, into the 9 Winograd components
+// the engine keeps (as many values as the plain weights); the kernel keeps only these.
 std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights);
-// The spec-layout weights back from the transformed ones (exact up to rounding:
+// The spec-layout weights back from the kept components (exact up to rounding:
 // the transform's rows are sums and halves), for the rare shape where im2col runs.
 std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vector<float>& transformed);
 // Worth it over im2col only when the output has enough 2x2 tiles to amortise the

@@ -1,12 +1,23 @@
 // Winograd F(2x2, 3x3) for 3x3, stride-1, undilated 2-D convolution: each
 // 2x2 block of outputs costs 16 multiplies per channel pair instead of 36.
-// Weights are transformed once at load (U = G g G^T); a task transforms a
-// block of input tiles (V = B^T d B), runs 16 GEMMs M_k = U_k V_k and
-// transforms back (Y = A^T M A), all in task-local buffers. Lavin & Gray's
-// matrices: B^T = [[1,0,-1,0], [0,1,1,0], [0,-1,1,0], [0,1,0,-1]],
+// Lavin & Gray's matrices: B^T = [[1,0,-1,0], [0,1,1,0], [0,-1,1,0], [0,1,0,-1]],
 // G = [[1,0,0], [.5,.5,.5], [.5,-.5,.5], [0,0,1]], A^T = [[1,1,1,0], [0,1,-1,-1]].
+//
+// Memory is the constraint that shapes this file (docs/performance.md, session 8):
+// - The kernel keeps 9 of the 16 weight components U = G w G^T, as many values as
+//   the plain weights. G's rows satisfy g3 = g1 + g2 - g0, so the other 7 (row or
+//   column 3) are sums of three kept ones, formed per task just before their GEMM.
+// - A task walks the 4 rows r of the 4x4 transform domain one at a time: it forms
+//   V[r][0..3] = (B^T d B)[r][.] for its tiles, runs the 4 GEMMs M = U V, and folds
+//   M[r][.] A into the output accumulators Y[p][.] with weight A^T[p][r], since
+//   Y = A^T M A is linear in M. Its buffers hold 4 components instead of 16 of V
+//   and M, plus Y (4 phases).
+// - Buffers live for one parallel_for chunk, not per thread for the process, so a
+//   layer's scratch is freed for the next layer's instead of every layer kind
+//   keeping its largest.
 #include <algorithm>
 #include <array>
+#include <memory>
 
 #include <Eigen/Core>
 
@@ -19,8 +30,51 @@ namespace {
 using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using ConstMatrixMap = Eigen::Map<const RowMatrix>;
 using MatrixMap = Eigen::Map<RowMatrix>;
+using Array = Eigen::Map<Eigen::ArrayXf>;
+using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// A task's V, M and Y; sized so one task's working set stays near L2 and a few
+// hundred KiB per thread at most.
+constexpr std::int64_t kTaskBytes = std::int64_t{384} << 10;
+
+// Kept component (r, c), r and c in 0..2, of group grp: a [cout_g][cin_g] matrix.
+const float* kept_component(const float* kept, std::int64_t grp, int r, int c, std::int64_t matrix) {
+  return kept + (grp * 9 + r * 3 + c) * matrix;
+}
+
+// Component (r, c) of U for one group: a pointer into the kept set, or the sum formed in `scratch`.
+const float* component(const float* kept, std::int64_t grp, int r, int c, std::int64_t matrix, float* scratch) {
+  if (r < 3 && c < 3) return kept_component(kept, grp, r, c, matrix);
+  auto at = [&](int rr, int cc) { return ConstArray(kept_component(kept, grp, rr, cc, matrix), matrix); };
+  Array out(scratch, matrix);
+  if (r < 3) {
+    out = at(r, 1) + at(r, 2) - at(r, 0);
+  } else if (c < 3) {
+    out = at(1, c) + at(2, c) - at(0, c);
+  } else {  // U(3,3) = U(3,1) + U(3,2) - U(3,0), each of those a column sum
+    out = (at(1, 1) + at(2, 1) - at(0, 1)) + (at(1, 2) + at(2, 2) - at(0, 2)) - (at(1, 0) + at(2, 0) - at(0, 0));
+  }
+  return scratch;
+}
+
+// e[j] = a[2j - pad] + s * b[2j - pad] and o[j] likewise one column right, for j in [0, n], zero outside the row.
+void split_columns(const float* a, const float* b, float s, std::int64_t width, std::int64_t pad, std::int64_t n,
+                   float* e, float* o) {
+  auto at = [&](std::int64_t x) { return x >= 0 && x < width ? a[x] + s * b[x] : 0.0F; };
+  // Interior: both 2j - pad and 2j - pad + 1 inside the row.
+  const std::int64_t lo = std::min(n + 1, (pad + 1) / 2);
+  const std::int64_t hi = std::clamp<std::int64_t>(width - 2 + pad < 0 ? 0 : (width - 2 + pad) / 2 + 1, lo, n + 1);
+  for (std::int64_t j = 0; j < lo; ++j) e[j] = at(2 * j - pad), o[j] = at(2 * j - pad + 1);
+  const float* a0 = a - pad;
+  const float* b0 = b - pad;
+  for (std::int64_t j = lo; j < hi; ++j) {
+    e[j] = a0[2 * j] + s * b0[2 * j];
+    o[j] = a0[2 * j + 1] + s * b0[2 * j + 1];
+  }
+  for (std::int64_t j = hi; j <= n; ++j) e[j] = at(2 * j - pad), o[j] = at(2 * j - pad + 1);
+}
 
 }  // namespace
 
@@ -35,25 +89,23 @@ bool winograd_applicable(const ConvGeometry& g) {
 std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
-  // [group][16][cout_g][cin_g], so each of the 16 products reads one contiguous matrix.
-  std::vector<float> u(static_cast<std::size_t>(g.groups * 16 * cout_g * cin_g));
+  const std::int64_t matrix = cout_g * cin_g;
+  // [group][9][cout_g][cin_g], so each kept component is one contiguous GEMM operand.
+  std::vector<float> u(static_cast<std::size_t>(g.groups * 9 * matrix));
   for (std::int64_t grp = 0; grp < g.groups; ++grp)
     for (std::int64_t o = 0; o < cout_g; ++o)
       for (std::int64_t i = 0; i < cin_g; ++i) {
         const float* k = weights + ((grp * cout_g + o) * cin_g + i) * 9;
-        // G = [[1,0,0], [.5,.5,.5], [.5,-.5,.5], [0,0,1]]; t = G k (4x3), then t G^T (4x4).
-        float t[4][3];
+        // t = G k (rows 0..2 of it), then U = t G^T (columns 0..2).
+        float t[3][3];
         for (int c = 0; c < 3; ++c) {
           t[0][c] = k[c];
           t[1][c] = 0.5F * (k[c] + k[3 + c] + k[6 + c]);
           t[2][c] = 0.5F * (k[c] - k[3 + c] + k[6 + c]);
-          t[3][c] = k[6 + c];
         }
-        for (int r = 0; r < 4; ++r) {
-          const float row[4] = {t[r][0], 0.5F * (t[r][0] + t[r][1] + t[r][2]), 0.5F * (t[r][0] - t[r][1] + t[r][2]),
-                                t[r][2]};
-          for (int c = 0; c < 4; ++c)
-            u[static_cast<std::size_t>(((grp * 16 + r * 4 + c) * cout_g + o) * cin_g + i)] = row[c];
+        for (int r = 0; r < 3; ++r) {
+          const float row[3] = {t[r][0], 0.5F * (t[r][0] + t[r][1] + t[r][2]), 0.5F * (t[r][0] - t[r][1] + t[r][2])};
+          for (int c = 0; c < 3; ++c) u[static_cast<std::size_t>((grp * 9 + r * 3 + c) * matrix + o * cin_g + i)] = row[c];
         }
       }
   return u;
@@ -62,20 +114,22 @@ std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights)
 std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vector<float>& u) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
-  std::vector<float> weights(static_cast<std::size_t>(g.groups * cout_g * cin_g * 9));
+  const std::int64_t matrix = cout_g * cin_g;
+  std::vector<float> weights(static_cast<std::size_t>(g.groups * matrix * 9));
   for (std::int64_t grp = 0; grp < g.groups; ++grp)
     for (std::int64_t o = 0; o < cout_g; ++o)
       for (std::int64_t i = 0; i < cin_g; ++i) {
-        auto at = [&](int r, int c) { return u[static_cast<std::size_t>(((grp * 16 + r * 4 + c) * cout_g + o) * cin_g + i)]; };
-        // Row r of U is (t0, (t0+t1+t2)/2, (t0-t1+t2)/2, t2) for t = row r of G k, so t1 = U[r][1] - U[r][2];
-        // the same holds down the columns of t = G k.
-        float t[4][3];
-        for (int r = 0; r < 4; ++r) t[r][0] = at(r, 0), t[r][1] = at(r, 1) - at(r, 2), t[r][2] = at(r, 3);
+        auto at = [&](int r, int c) { return u[static_cast<std::size_t>((grp * 9 + r * 3 + c) * matrix + o * cin_g + i)]; };
+        // For a row t = (t0, t1, t2), the kept entries are (t0, (t0+t1+t2)/2, (t0-t1+t2)/2): t1 is their
+        // difference and t2 their sum minus t0. The same undoes G down the columns.
+        float t[3][3];
+        for (int r = 0; r < 3; ++r)
+          t[r][0] = at(r, 0), t[r][1] = at(r, 1) - at(r, 2), t[r][2] = at(r, 1) + at(r, 2) - at(r, 0);
         float* k = weights.data() + ((grp * cout_g + o) * cin_g + i) * 9;
         for (int c = 0; c < 3; ++c) {
           k[c] = t[0][c];
           k[3 + c] = t[1][c] - t[2][c];
-          k[6 + c] = t[3][c];
+          k[6 + c] = t[1][c] + t[2][c] - t[0][c];
         }
       }
   return weights;
@@ -84,18 +138,21 @@ std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vecto
 void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<float>& transformed,
                           const std::vector<float>& bias, const ActivationFunction* activation, float* output,
                           ThreadPool& pool) {
-  using Array = Eigen::Map<Eigen::ArrayXf>;
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t matrix = cout_g * cin_g;
   const std::int64_t in_h = g.in[1];
   const std::int64_t in_w = g.in[2];
   const std::int64_t out_h = g.out[1];
   const std::int64_t out_w = g.out[2];
+  const std::int64_t pad_h = g.pad_before[1];
+  const std::int64_t pad_w = g.pad_before[2];
   const std::int64_t tw = ceil_div(out_w, 2);  // tiles per tile row
   const std::int64_t th = ceil_div(out_h, 2);
   const std::int64_t units = g.batch * g.groups;
-  // Blocks of whole tile rows, sized to keep V and M near L2 and numerous enough to feed the pool.
-  const std::int64_t target = std::clamp<std::int64_t>((std::int64_t{1} << 16) / (cin_g + cout_g), 16, 512);
+  // Blocks of whole tile rows, within kTaskBytes and numerous enough to feed the pool.
+  const std::int64_t tile_bytes = 4 * (4 * cin_g + 8 * cout_g) * std::int64_t{sizeof(float)};
+  const std::int64_t target = std::clamp<std::int64_t>(kTaskBytes / tile_bytes, 16, 512);
   std::int64_t rows_per_block = std::max<std::int64_t>(1, target / tw);
   const std::int64_t wanted_tasks = 4 * static_cast<std::int64_t>(pool.size());
   if (units * ceil_div(th, rows_per_block) < wanted_tasks)
@@ -103,10 +160,25 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
   // Below ~32 tiles a task's 16 GEMMs cost more in packing U than they compute.
   rows_per_block = std::max(rows_per_block, ceil_div(32, tw));
   const std::int64_t blocks = ceil_div(th, rows_per_block);
+  const std::int64_t max_count = std::min(rows_per_block, th) * tw;
+  // B^T's row r combines input rows ia[r] and ib[r] of a tile: d[ia] + sign * d[ib].
+  static constexpr int ia[4] = {0, 1, 2, 1};
+  static constexpr int ib[4] = {2, 2, 1, 3};
+  static constexpr float sign[4] = {-1.0F, 1.0F, -1.0F, -1.0F};
   pool.parallel_for(units * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
-    thread_local std::vector<float> v_buffer;
-    thread_local std::vector<float> m_buffer;
-    thread_local std::vector<float> scratch;
+    const std::int64_t v_size = 4 * cin_g * max_count;
+    const std::int64_t m_size = 4 * cout_g * max_count;
+    const std::int64_t line = tw + 1;
+    // Uninitialized on purpose: every element is written before it is read.
+    const std::unique_ptr<float[]> buffer(new float[static_cast<std::size_t>(v_size + 2 * m_size + matrix + 2 * line + in_w)]);
+    float* v = buffer.get();             // [4][cin_g][count]: V[r][c] for the current r
+    float* m = v + v_size;               // [4][cout_g][count]: M[r][c]
+    float* y = m + m_size;               // [2][2][cout_g][count]: Y[p][q]
+    float* u_sum = y + m_size;           // a formed component of U
+    float* even = u_sum + matrix;        // input columns 2j - pad of the combined row
+    float* odd = even + line;            // input columns 2j + 1 - pad
+    float* zeros = odd + line;           // stands for rows above and below the input
+    std::fill(zeros, zeros + in_w, 0.0F);
     for (std::int64_t task = begin; task < end; ++task) {
       const std::int64_t unit = task / blocks;
       const std::int64_t n = unit / g.groups;
@@ -114,87 +186,66 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
       const std::int64_t ty0 = (task % blocks) * rows_per_block;
       const std::int64_t ty1 = std::min(th, ty0 + rows_per_block);
       const std::int64_t count = (ty1 - ty0) * tw;
-      v_buffer.resize(static_cast<std::size_t>(16 * cin_g * count));
-      m_buffer.resize(static_cast<std::size_t>(16 * cout_g * count));
-      scratch.resize(static_cast<std::size_t>(8 * (tw + 1) + 16 * tw));
-      float* v = v_buffer.data();  // [16][cin_g][count]
-      float* m = m_buffer.data();  // [16][cout_g][count]
-      float* even = scratch.data();        // 4 rows of tw + 1: input columns 2j - pad
-      float* odd = even + 4 * (tw + 1);    // 4 rows of tw + 1: input columns 2j + 1 - pad
-      float* s = odd + 4 * (tw + 1);       // 16 rows of tw
-      auto srow = [&](std::int64_t k) { return Array(s + k * tw, tw); };
+      const std::int64_t plane_count = cout_g * count;
       const float* in = input + (n * g.in_channels + grp * cin_g) * in_h * in_w;
-      // V = B^T d B for a whole tile row at once: tile tx reads columns 2tx - pad .. 2tx - pad + 3, which
-      // are even[tx], odd[tx], even[tx + 1], odd[tx + 1], so every step is a contiguous vector operation.
-      for (std::int64_t c = 0; c < cin_g; ++c) {
-        const float* plane = in + c * in_h * in_w;
-        for (std::int64_t ty = ty0; ty < ty1; ++ty) {
-          for (std::int64_t r = 0; r < 4; ++r) {
-            const std::int64_t y = ty * 2 - g.pad_before[1] + r;
-            float* e = even + r * (tw + 1);
-            float* o = odd + r * (tw + 1);
-            if (y < 0 || y >= in_h) {
-              std::fill(e, e + tw + 1, 0.0F);
-              std::fill(o, o + tw + 1, 0.0F);
-              continue;
-            }
-            const float* row = plane + y * in_w;
-            for (std::int64_t j = 0; j <= tw; ++j) {
-              const std::int64_t x = 2 * j - g.pad_before[2];
-              e[j] = x >= 0 && x < in_w ? row[x] : 0.0F;
-              o[j] = x + 1 >= 0 && x + 1 < in_w ? row[x + 1] : 0.0F;
-            }
+      auto y_phase = [&](int p, int q) { return Array(y + (p * 2 + q) * plane_count, plane_count); };
+      for (int r = 0; r < 4; ++r) {
+        // V[r][c] = ((d[ia] + sign d[ib]) B)[c]: tile tx reads columns 2tx - pad .. 2tx - pad + 3 of the
+        // combined row, which are even[tx], odd[tx], even[tx + 1], odd[tx + 1].
+        for (std::int64_t ci = 0; ci < cin_g; ++ci) {
+          const float* plane = in + ci * in_h * in_w;
+          for (std::int64_t ty = ty0; ty < ty1; ++ty) {
+            auto row = [&](std::int64_t yy) { return yy >= 0 && yy < in_h ? plane + yy * in_w : zeros; };
+            split_columns(row(2 * ty - pad_h + ia[r]), row(2 * ty - pad_h + ib[r]), sign[r], in_w, pad_w, tw, even, odd);
+            const ConstArray e0(even, tw);
+            const ConstArray e1(even + 1, tw);
+            const ConstArray o0(odd, tw);
+            const ConstArray o1(odd + 1, tw);
+            const std::int64_t base = (ci * max_count) + (ty - ty0) * tw;
+            auto vrow = [&](int c) { return Array(v + c * cin_g * max_count + base, tw); };
+            vrow(0) = e0 - e1;
+            vrow(1) = o0 + e1;
+            vrow(2) = e1 - o0;
+            vrow(3) = o0 - o1;
           }
-          for (std::int64_t r = 0; r < 4; ++r) {  // S = d B, row by row
-            const Array e0(even + r * (tw + 1), tw);
-            const Array e1(even + r * (tw + 1) + 1, tw);
-            const Array o0(odd + r * (tw + 1), tw);
-            const Array o1(odd + r * (tw + 1) + 1, tw);
-            srow(r * 4 + 0) = e0 - e1;
-            srow(r * 4 + 1) = o0 + e1;
-            srow(r * 4 + 2) = e1 - o0;
-            srow(r * 4 + 3) = o0 - o1;
-          }
-          const std::int64_t base = (ty - ty0) * tw;
-          auto vrow = [&](std::int64_t k) { return Array(v + (k * cin_g + c) * count + base, tw); };
-          for (std::int64_t j = 0; j < 4; ++j) {  // V = B^T S
-            vrow(0 + j) = srow(0 + j) - srow(8 + j);
-            vrow(4 + j) = srow(4 + j) + srow(8 + j);
-            vrow(8 + j) = srow(8 + j) - srow(4 + j);
-            vrow(12 + j) = srow(4 + j) - srow(12 + j);
+        }
+        for (int c = 0; c < 4; ++c) {
+          const ConstMatrixMap u(component(transformed.data(), grp, r, c, matrix, u_sum), cout_g, cin_g);
+          const Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>> vc(v + c * cin_g * max_count, cin_g, count,
+                                                                        Eigen::OuterStride<>(max_count));
+          MatrixMap(m + c * plane_count, cout_g, count).noalias() = u * vc;
+        }
+        // (M[r] A)[q] for q = 0, 1, kept in M[r][0] and M[r][3], then added to Y[p][q] times A^T[p][r].
+        auto mc = [&](int c) { return Array(m + c * plane_count, plane_count); };
+        mc(0) += mc(1) + mc(2);
+        mc(3) = mc(1) - mc(2) - mc(3);
+        for (int q = 0; q < 2; ++q) {
+          const Array rq = mc(q == 0 ? 0 : 3);
+          switch (r) {
+            case 0: y_phase(0, q) = rq; break;
+            case 1: y_phase(0, q) += rq; y_phase(1, q) = rq; break;
+            case 2: y_phase(0, q) += rq; y_phase(1, q) -= rq; break;
+            default: y_phase(1, q) -= rq; break;
           }
         }
       }
-      for (int k = 0; k < 16; ++k) {
-        const ConstMatrixMap u(transformed.data() + (grp * 16 + k) * cout_g * cin_g, cout_g, cin_g);
-        const ConstMatrixMap vk(v + k * cin_g * count, cin_g, count);
-        MatrixMap mk(m + k * cout_g * count, cout_g, count);
-        mk.noalias() = u * vk;
-      }
-      // Y = A^T M A, again a tile row at a time; s holds T = A^T M (8 rows) then Y (4 rows).
+      // Interleave the phases into the output rows, adding the bias.
       float* out = output + (n * g.out_channels + grp * cout_g) * out_h * out_w;
       for (std::int64_t o = 0; o < cout_g; ++o) {
         const float b = bias.empty() ? 0.0F : bias[static_cast<std::size_t>(grp * cout_g + o)];
         float* plane = out + o * out_h * out_w;
         for (std::int64_t ty = ty0; ty < ty1; ++ty) {
-          const std::int64_t base = (ty - ty0) * tw;
-          auto mrow = [&](std::int64_t k) { return Array(m + (k * cout_g + o) * count + base, tw); };
-          for (std::int64_t j = 0; j < 4; ++j) {
-            srow(j) = mrow(j) + mrow(4 + j) + mrow(8 + j);
-            srow(4 + j) = mrow(4 + j) - mrow(8 + j) - mrow(12 + j);
-          }
-          for (std::int64_t r = 0; r < 2; ++r) {
-            srow(8 + r * 2) = srow(r * 4) + srow(r * 4 + 1) + srow(r * 4 + 2) + b;
-            srow(8 + r * 2 + 1) = srow(r * 4 + 1) - srow(r * 4 + 2) - srow(r * 4 + 3) + b;
-          }
-          for (std::int64_t r = 0; r < 2 && ty * 2 + r < out_h; ++r) {
-            float* dst = plane + (ty * 2 + r) * out_w;
-            const float* left = s + (8 + r * 2) * tw;
-            const float* right = left + tw;
-            for (std::int64_t tx = 0; tx < tw; ++tx) {
-              dst[2 * tx] = left[tx];
-              if (2 * tx + 1 < out_w) dst[2 * tx + 1] = right[tx];
+          const std::int64_t at = o * count + (ty - ty0) * tw;
+          for (int p = 0; p < 2 && ty * 2 + p < out_h; ++p) {
+            float* dst = plane + (ty * 2 + p) * out_w;
+            const float* left = y + (p * 2) * plane_count + at;
+            const float* right = y + (p * 2 + 1) * plane_count + at;
+            const std::int64_t pairs = out_w / 2;
+            for (std::int64_t tx = 0; tx < pairs; ++tx) {
+              dst[2 * tx] = left[tx] + b;
+              dst[2 * tx + 1] = right[tx] + b;
             }
+            if (out_w % 2 != 0) dst[out_w - 1] = left[pairs] + b;
             if (activation != nullptr) activation->apply_in_place(dst, out_w);
           }
         }
