@@ -6,6 +6,7 @@
 #include "executor/kernels/convolution_engine.h"
 
 #include <algorithm>
+#include <memory>
 
 #include <Eigen/Core>
 
@@ -260,7 +261,10 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
   const std::int64_t block = row_block(cout_g, units * tiles, pool.size());
   const std::int64_t blocks = ceil_div(cout_g, block);
   pool.parallel_for(units * tiles * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
-    thread_local std::vector<float> col;
+    // Per chunk, not thread_local: a thread-local tile would keep the largest layer's size for the
+    // process's life on every thread, on top of the other kernels' scratch (docs/performance.md, session 8).
+    std::unique_ptr<float[]> col;  // uninitialized: im2col_tile writes every element
+    if (!pointwise) col.reset(new float[static_cast<std::size_t>(rows * tile)]);
     for (std::int64_t task = begin; task < end; ++task) {
       const std::int64_t r0 = (task % blocks) * block;
       const std::int64_t r1 = std::min(cout_g, r0 + block);
@@ -276,9 +280,8 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
         rhs = in + c0;
         rhs_stride = in_plane;
       } else {
-        col.resize(static_cast<std::size_t>(rows * (c1 - c0)));
-        im2col_tile(g, in, cin_g, c0, c1, col.data());
-        rhs = col.data();
+        im2col_tile(g, in, cin_g, c0, c1, col.get());
+        rhs = col.get();
         rhs_stride = c1 - c0;
       }
       const std::int64_t first = grp * cout_g + r0;  // output channel of the block's first row
