@@ -51,6 +51,26 @@ std::int64_t row_block(std::int64_t rows, std::int64_t tasks, int threads) {
   return ceil_div(rows, blocks);
 }
 
+// A pointwise convolution reads its input in place, so no im2col tile bounds its column
+// tiles. What costs is each task packing its share of both operands: splitting the
+// columns makes every task pack all the weights, splitting the output channels makes
+// every task pack all its columns of the input. Late layers (few positions, many
+// channels) split channels; early ones split columns, in tiles whose input slice stays
+// near L2. One task per thread: more would pack the same weights again.
+void pointwise_split(std::int64_t columns, std::int64_t cout, std::int64_t units, std::int64_t rows, int threads,
+                     std::int64_t& tile, std::int64_t& block) {
+  const std::int64_t parts = std::max<std::int64_t>(1, ceil_div(threads, units));
+  // Eigen packs a task's input slice into a buffer of its own: 256 KiB at most.
+  const std::int64_t cache_cap = std::max<std::int64_t>(256, (std::int64_t{1} << 16) / std::max<std::int64_t>(rows, 1));
+  if (columns < cout && parts > 1) {
+    tile = columns;
+    block = ceil_div(cout, parts);
+    return;
+  }
+  tile = std::min(ceil_div(ceil_div(columns, parts), 16) * 16, ceil_div(cache_cap, 16) * 16);
+  block = cout;
+}
+
 // Writes rows (channel, kz, ky, kx) x output positions [c0, c1) of one group's input.
 void im2col_tile(const ConvGeometry& g, const float* in, std::int64_t channels, std::int64_t c0, std::int64_t c1,
                  float* col) {
@@ -99,9 +119,12 @@ void im2col_tile(const ConvGeometry& g, const float* in, std::int64_t channels, 
   }
 }
 
-void add_bias_rows(MatrixMap& out, const std::vector<float>& bias, std::int64_t first_channel) {
-  if (bias.empty()) return;
-  for (Eigen::Index r = 0; r < out.rows(); ++r) out.row(r).array() += bias[static_cast<std::size_t>(first_channel + r)];
+// Adds each row's bias and applies the activation, row by row while the row is in L1.
+void finish_rows(MatrixMap& out, const std::vector<float>& bias, std::int64_t first_channel, const ActivationFunction* activation) {
+  for (Eigen::Index r = 0; r < out.rows(); ++r) {
+    if (!bias.empty()) out.row(r).array() += bias[static_cast<std::size_t>(first_channel + r)];
+    if (activation != nullptr) activation->apply_in_place(out.row(r).data(), out.cols());
+  }
 }
 
 bool is_pointwise(const ConvGeometry& g) {
@@ -256,9 +279,11 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
   const std::int64_t in_plane = g.in_size();
   const bool pointwise = is_pointwise(g);
   const std::int64_t units = g.batch * g.groups;
-  const std::int64_t tile = column_tile(columns, units, rows, pool.size());
+  std::int64_t tile = column_tile(columns, units, rows, pool.size());
+  std::int64_t block = 0;
+  if (pointwise) pointwise_split(columns, cout_g, units, rows, pool.size(), tile, block);
   const std::int64_t tiles = ceil_div(columns, tile);
-  const std::int64_t block = row_block(cout_g, units * tiles, pool.size());
+  if (!pointwise) block = row_block(cout_g, units * tiles, pool.size());
   const std::int64_t blocks = ceil_div(cout_g, block);
   pool.parallel_for(units * tiles * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
     // Per chunk, not thread_local: a thread-local tile would keep the largest layer's size for the
@@ -289,9 +314,7 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
       const ConstMatrixMap rhs_map(rhs, rows, c1 - c0, Eigen::OuterStride<>(rhs_stride));
       MatrixMap out(output + (n * g.out_channels + first) * columns + c0, r1 - r0, c1 - c0, Eigen::OuterStride<>(columns));
       out.noalias() = lhs * rhs_map;
-      add_bias_rows(out, bias, first);
-      if (activation != nullptr)
-        for (Eigen::Index r = 0; r < out.rows(); ++r) activation->apply_in_place(out.row(r).data(), out.cols());
+      finish_rows(out, bias, first, activation);
     }
   });
 }
