@@ -196,6 +196,58 @@ bool depthwise_3x3_applicable(const ConvGeometry& g) {
          (g.stride[2] == 1 || g.stride[2] == 2);
 }
 
+// Stride 1 on a plane of at most this many padded elements: see depthwise_3x3_padded.
+constexpr std::int64_t padded_plane_limit = std::int64_t{1} << 16;
+
+// Stride-1 3x3 depthwise on a copy of each channel with its padding made explicit (zero
+// rows and columns around it). Then every output, border or not, is the same 9-tap sum,
+// and a whole plane's outputs are one run of vector operations: output (y, x) is at
+// y * wp + x and reads padded (y + ky, x + kx) = y * wp + x + ky * wp + kx, so running x on
+// past a row's end computes 2 values per row that are dropped. On MobileNet's 14x14 and
+// 7x7 planes the row-by-row loop ran mostly in its scalar borders and remainders.
+// A tap on padding adds w * 0 to the sum, which leaves it as it was: results are those
+// of the row-by-row loop, bit for bit.
+void depthwise_3x3_padded(const ConvGeometry& g, const float* input, const float* weights, const std::vector<float>& bias,
+                          const ActivationFunction* activation, float* output, ThreadPool& pool) {
+  const std::int64_t in_h = g.in[1];
+  const std::int64_t in_w = g.in[2];
+  const std::int64_t out_h = g.out[1];
+  const std::int64_t out_w = g.out[2];
+  const std::int64_t top = g.pad_before[1];
+  const std::int64_t left = g.pad_before[2];
+  const std::int64_t wp = out_w + 2;
+  const std::int64_t hp = out_h + 2;
+  const std::int64_t run = out_h * wp;
+  pool.parallel_for(g.batch * g.out_channels, 1, [&](std::int64_t begin, std::int64_t end) {
+    // Per chunk: the zero border is written once and stays; each channel overwrites only the inside.
+    // The 2 extra elements are read (times a weight) by the last run's dropped outputs.
+    const std::unique_ptr<float[]> buffer(new float[static_cast<std::size_t>(hp * wp + 2 + run)]);
+    float* padded = buffer.get();
+    float* sums = padded + hp * wp + 2;
+    std::fill(padded, padded + hp * wp + 2, 0.0F);
+    for (std::int64_t p = begin; p < end; ++p) {
+      const std::int64_t c = p % g.out_channels;
+      const float* in = input + p * in_h * in_w;
+      for (std::int64_t iy = 0; iy < in_h; ++iy) std::copy_n(in + iy * in_w, in_w, padded + (iy + top) * wp + left);
+      const float* w = weights + c * 9;
+      const float b = bias.empty() ? 0.0F : bias[static_cast<std::size_t>(c)];
+      const float* r0 = padded;
+      const float* r1 = padded + wp;
+      const float* r2 = padded + 2 * wp;
+      for (std::int64_t i = 0; i < run; ++i) {
+        sums[i] = b + w[0] * r0[i] + w[1] * r0[i + 1] + w[2] * r0[i + 2] + w[3] * r1[i] + w[4] * r1[i + 1] +
+                  w[5] * r1[i + 2] + w[6] * r2[i] + w[7] * r2[i + 1] + w[8] * r2[i + 2];
+      }
+      float* out = output + p * out_h * out_w;
+      for (std::int64_t oy = 0; oy < out_h; ++oy) {
+        float* o = out + oy * out_w;
+        std::copy_n(sums + oy * wp, out_w, o);
+        if (activation != nullptr) activation->apply_in_place(o, out_w);
+      }
+    }
+  });
+}
+
 void depthwise_3x3(const ConvGeometry& g, const float* input, const float* weights, const std::vector<float>& bias,
                    const ActivationFunction* activation, float* output, ThreadPool& pool) {
   const std::int64_t in_h = g.in[1];
@@ -204,6 +256,9 @@ void depthwise_3x3(const ConvGeometry& g, const float* input, const float* weigh
   const std::int64_t out_w = g.out[2];
   const std::int64_t sy = g.stride[1];
   const std::int64_t sx = g.stride[2];
+  if (sy == 1 && sx == 1 && (out_h + 2) * (out_w + 2) <= padded_plane_limit && g.pad_before[1] <= 2 && g.pad_before[2] <= 2) {
+    return depthwise_3x3_padded(g, input, weights, bias, activation, output, pool);
+  }
   const std::int64_t left = g.pad_before[2];
   // Output columns whose three input columns ox * sx - left + {0, 1, 2} all lie inside the row.
   std::int64_t inner_lo = 0;

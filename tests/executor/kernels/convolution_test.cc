@@ -101,6 +101,29 @@ TEST_CASE("convolution: 3x3 depthwise, stride 1 and 2, same padding, bias") {
   }
 }
 
+// Stride 1 goes through an explicitly padded copy of each plane; asymmetric padding puts
+// the input off-centre in it. NumPy as above with x = np.arange(40) * 0.25 - 3 on 2x4x5,
+// np.pad(x, ((0, 0), (0, 2), (2, 0))): pads top 0, bottom 2, left 2, right 0.
+TEST_CASE("convolution: 3x3 depthwise, stride 1, asymmetric valid padding") {
+  Layer layer = testing::layer_from_text(
+      "name: \"c\" input: \"x\" output: \"y\" convolution { outputChannels: 2 kernelChannels: 1 nGroups: 2 "
+      "kernelSize: [3, 3] stride: [1, 1] hasBias: true valid { paddingAmounts { "
+      "borderAmounts { startEdgeSize: 0 endEdgeSize: 2 } borderAmounts { startEdgeSize: 2 endEdgeSize: 0 } } } }");
+  for (int i = 0; i < 18; ++i) layer.mutable_convolution()->mutable_weights()->add_floatvalue(i * 0.125F - 1);
+  layer.mutable_convolution()->mutable_bias()->add_floatvalue(0.5F);
+  layer.mutable_convolution()->mutable_bias()->add_floatvalue(-0.25F);
+  Tensor x = testing::arange({1, 1, 2, 4, 5});
+  for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = x.data()[i] * 0.25F - 3;
+  for (int threads : {1, 2}) {
+    const auto out = testing::run_layer(layer, {x}, testing::LayerRun{.threads = threads});
+    check_tensor(out[0], {1, 1, 2, 4, 5},
+                 {3.40625, 6.6875, 10.25, 9.125, 8.0, 2.0, 3.40625, 4.625, 3.5, 2.375, 0.59375, 0.375, -0.21875, -1.25,
+                  -2.28125, -0.0625, -0.90625, -2.0625, -2.71875, -3.375, 8.0, 15.59375, 22.4375, 23.84375, 25.25, 10.8125,
+                  20.75, 29.46875, 30.875, 32.28125, 5.75, 10.75, 14.6875, 15.34375, 16.0, 1.90625, 3.4375, 4.3125, 4.5,
+                  4.6875});
+  }
+}
+
 TEST_CASE("convolution: deconvolution with groups, stride 2, asymmetric valid padding, bias") {
   // deconv2d(X((1,4,2,3)), W(72).reshape(4,2,3,3), B(4), groups=2, stride=(2,2)): full 5x7, crop top 1, right 2
   const Layer layer = conv_layer(R"(name: "c" input: "x" output: "y" convolution {
