@@ -59,7 +59,12 @@ std::int64_t row_block(std::int64_t rows, std::int64_t tasks, int threads) {
 // near L2. One task per thread: more would pack the same weights again.
 void pointwise_split(std::int64_t columns, std::int64_t cout, std::int64_t units, std::int64_t rows, int threads,
                      std::int64_t& tile, std::int64_t& block) {
-  const std::int64_t parts = std::max<std::int64_t>(1, ceil_div(threads, units));
+  // Several tasks per thread let a thread that is ahead take work from one that is behind;
+  // each task repacks the operand it does not split, which costs little while every task
+  // still spans 128 or more of the split axis.
+  const std::int64_t per_unit = std::max<std::int64_t>(1, ceil_div(threads, units));
+  const std::int64_t parts =
+      threads <= 1 ? 1 : std::clamp<std::int64_t>(std::max(columns, cout) / 128, per_unit, 4 * per_unit);
   // Eigen packs a task's input slice into a buffer of its own: 256 KiB at most.
   const std::int64_t cache_cap = std::max<std::int64_t>(256, (std::int64_t{1} << 16) / std::max<std::int64_t>(rows, 1));
   if (columns < cout && parts > 1) {
