@@ -30,12 +30,16 @@ void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t size, st
 }
 
 // Column tiles small enough to spread over the pool and to keep an im2col
-// tile in cache, large enough to keep the GEMM efficient.
+// tile in cache, large enough to keep the GEMM efficient. A tile aims at 128 KiB
+// (64 columns at least): Eigen packs it again into a buffer of the same size, which stays on
+// the stack up to that size (EIGEN_STACK_ALLOCATION_LIMIT) and goes to the heap
+// beyond it, so larger tiles cost each thread two heap buffers of tile size
+// (the ResNet bench net's stride-2 layer held 0.5 MB per thread that way).
 std::int64_t column_tile(std::int64_t columns, std::int64_t units, std::int64_t rows, int threads) {
   const std::int64_t wanted_tasks = static_cast<std::int64_t>(threads) * 4;
   const std::int64_t tiles_per_unit = std::max<std::int64_t>(1, ceil_div(wanted_tasks, units));
   std::int64_t tile = ceil_div(columns, tiles_per_unit);
-  const std::int64_t cache_cap = std::max<std::int64_t>(64, (std::int64_t{1} << 18) / std::max<std::int64_t>(rows, 1));
+  const std::int64_t cache_cap = std::max<std::int64_t>(64, (std::int64_t{1} << 15) / std::max<std::int64_t>(rows, 1));
   tile = std::min(tile, cache_cap);
   tile = std::max<std::int64_t>(tile, std::min<std::int64_t>(columns, 64));
   return ceil_div(tile, 16) * 16;
