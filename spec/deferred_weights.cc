@@ -157,18 +157,7 @@ bool save_model(cml::Model& model, const std::filesystem::path& path, const Defe
   for (const Placement& placement : placements) {
     splices.push_back({placement.offset, placement.source->values, placement.source->bytes});
   }
-  write_atomically(path, [&](int fd) {
-    ModelFileStream stream(fd, splices);
-    {
-      pb::io::CodedOutputStream coded(&stream);
-      coded.SetSerializationDeterministic(true);
-      model.SerializeWithCachedSizes(&coded);
-      if (coded.HadError()) return false;
-    }
-    if (!stream.flush()) return false;
-    if (!stream.covered_all_splices()) throw Error("internal error: the serialized model ended before a deferred weight's place");
-    return true;
-  });
+  write_atomically(path, [&](int fd) { return write_serialized(fd, model, splices); });
   return true;
 }
 

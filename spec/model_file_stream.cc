@@ -8,6 +8,10 @@
 #include <cerrno>
 #include <climits>
 
+#include <google/protobuf/io/coded_stream.h>
+
+#include "spec/error.h"
+
 namespace mlconv::spec {
 
 namespace {
@@ -74,6 +78,19 @@ bool ModelFileStream::write_pieces() {
       pieces_[first].iov_len -= left;
     }
   }
+  return true;
+}
+
+bool write_serialized(int fd, const google::protobuf::MessageLite& message, const std::vector<Splice>& splices) {
+  ModelFileStream stream(fd, splices);
+  {
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeWithCachedSizes(&coded);
+    if (coded.HadError()) return false;
+  }
+  if (!stream.flush()) return false;
+  if (!stream.covered_all_splices()) throw Error("internal error: the serialized model ended before a deferred weight's place");
   return true;
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <google/protobuf/io/zero_copy_stream.h>
+#include <google/protobuf/message_lite.h>
 
 namespace mlconv::spec {
 
@@ -53,5 +54,10 @@ class ModelFileStream final : public google::protobuf::io::ZeroCopyOutputStream 
   std::uint64_t write_back_from_ = 0;
   std::vector<struct iovec> pieces_;
 };
+
+// Serializes `message` deterministically (sizes cached by ByteSizeLong) to `fd` through a
+// ModelFileStream with `splices`; false on a write error (errno set). Throws when the
+// output ended before a splice's end: the splices did not describe this message.
+bool write_serialized(int fd, const google::protobuf::MessageLite& message, const std::vector<Splice>& splices);
 
 }  // namespace mlconv::spec

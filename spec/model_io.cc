@@ -302,17 +302,7 @@ void save_model(const cml::Model& model, const std::filesystem::path& path) {
     throw Error("model is larger than the 2 GiB protobuf limit").in_file(path.string());
   }
   // Serializing straight into the file avoids holding a second copy of a large model.
-  write_atomically(path, [&model](int fd) {
-    const std::vector<Splice> none;
-    ModelFileStream stream(fd, none);
-    {
-      pb::io::CodedOutputStream coded(&stream);
-      coded.SetSerializationDeterministic(true);
-      model.SerializeWithCachedSizes(&coded);
-      if (coded.HadError()) return false;
-    }
-    return stream.flush();
-  });
+  write_atomically(path, [&model](int fd) { return write_serialized(fd, model, {}); });
 }
 
 }  // namespace mlconv::spec

@@ -9,6 +9,7 @@
 // - nearest rounds halves to even; bicubic uses Keys' kernel with A = -0.75.
 // Each step keeps PyTorch's order of float operations where rounding could differ.
 #include <array>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,12 @@ class GridSampler {
     clip.set_maxval(high);
     return out;
   }
-  std::string scalar(float value) { return b_.constant_blob(fresh_suffix("constant"), TensorData::from_floats({}, {value})); }
+  // A one-element constant blob, written once per value.
+  std::string scalar(float value) {
+    auto [it, added] = constants_.try_emplace(value);
+    if (added) it->second = b_.constant_blob(fresh_suffix("constant"), TensorData::from_floats({}, {value}));
+    return it->second;
+  }
 
   // Pixel position from a normalized one, for an axis of `size` pixels.
   std::string unnormalize(const std::string& g, std::int64_t size) {
@@ -148,6 +154,7 @@ class GridSampler {
   bool align_corners_;
   Padding padding_;
   int count_ = 0;
+  std::map<float, std::string> constants_;
   std::string channel_zeros_;
 };
 

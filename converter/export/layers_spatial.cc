@@ -232,13 +232,17 @@ void build_pool(LayerBuilder& b, cml::PoolingLayerParams::PoolingType type) {
   b.set_output_shape(0, {x[0], x[1], pooling.out_hw[0], pooling.out_hw[1]});
 }
 
-void build_global_pool(LayerBuilder& b, cml::PoolingLayerParams::PoolingType type) {
-  const auto& x = image_input(b);
-  auto& layer = b.add_layer("", {b.blob(0)}, {b.output_blob(0)});
-  auto& pool = *layer.mutable_pooling();
+void add_global_pooling(LayerBuilder& b, std::string_view suffix, const std::string& input, const std::string& output,
+                        cml::PoolingLayerParams::PoolingType type) {
+  auto& pool = *b.add_layer(suffix, {input}, {output}).mutable_pooling();
   pool.set_type(type);
   pool.set_globalpooling(true);
   pool.mutable_valid();
+}
+
+void build_global_pool(LayerBuilder& b, cml::PoolingLayerParams::PoolingType type) {
+  const auto& x = image_input(b);
+  add_global_pooling(b, "", b.blob(0), b.output_blob(0), type);
   b.set_output_shape(0, {x[0], x[1], 1, 1});
 }
 
@@ -256,8 +260,9 @@ std::string power(LayerBuilder& b, std::string_view suffix, const std::string& i
 // ONNX pads), scaled back by the window's area; the powers are unary layers.
 void build_lp_pool(LayerBuilder& b, bool global) {
   const auto& x = image_input(b);
-  const auto p = static_cast<float>(b.attr_int("p", 2));
-  if (p < 1.0F) b.fail("attribute 'p'=" + std::to_string(static_cast<int>(p)) + " must be at least 1");
+  const std::int64_t order = b.attr_int("p", 2);
+  if (order < 1) b.fail("attribute 'p'=" + std::to_string(order) + " must be at least 1");
+  const auto p = static_cast<float>(order);
   std::optional<Pooling> pooling;
   if (!global) pooling = read_pooling(b);
   const std::string magnitude = b.temp_blob("abs");
@@ -266,10 +271,7 @@ void build_lp_pool(LayerBuilder& b, bool global) {
   const std::string mean = b.temp_blob("mean");
   std::int64_t area = 0;
   if (global) {
-    auto& pool = *b.add_layer("mean", {raised}, {mean}).mutable_pooling();
-    pool.set_type(cml::PoolingLayerParams::AVERAGE);
-    pool.set_globalpooling(true);
-    pool.mutable_valid();
+    add_global_pooling(b, "mean", raised, mean, cml::PoolingLayerParams::AVERAGE);
     area = x[2] * x[3];
   } else {
     add_pooling(b, "mean", raised, mean, cml::PoolingLayerParams::AVERAGE, pooling->window).set_avgpoolexcludepadding(false);
