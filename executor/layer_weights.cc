@@ -9,12 +9,18 @@ namespace mlconv::exec {
 
 namespace {
 
-void reject_non_finite(const std::vector<float>& values, std::string_view field) {
+void reject_non_finite(std::span<const float> values, std::string_view field) {
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (!std::isfinite(values[i]))
       throw Error("weights '" + std::string(field) + "' hold " + (std::isnan(values[i]) ? "NaN" : "infinity") +
                   " at element " + std::to_string(i) + "; the model's weights are corrupt");
   }
+}
+
+void check_count(std::size_t count, std::string_view field, std::int64_t expected_count) {
+  if (expected_count >= 0 && static_cast<std::int64_t>(count) != expected_count)
+    throw Error("weights '" + std::string(field) + "' hold " + std::to_string(count) + " values; expected " +
+                std::to_string(expected_count));
 }
 
 }  // namespace
@@ -32,6 +38,20 @@ bool LayerWeights::has(std::string_view field) const {
   return blob != nullptr && blob->storage != spec::WeightStorage::empty;
 }
 
+std::span<const float> LayerWeights::view(std::string_view field, std::int64_t expected_count,
+                                          std::vector<float>& decoded) const {
+  const spec::WeightBlob* blob = find(field);
+  if (blob == nullptr || blob->storage != spec::WeightStorage::float32 || blob->values_elided) {
+    decoded = get(field, expected_count);
+    return decoded;
+  }
+  const std::span<const float> values(blob->params->floatvalue().data(),
+                                      static_cast<std::size_t>(blob->params->floatvalue().size()));
+  check_count(values.size(), field, expected_count);
+  reject_non_finite(values, field);
+  return values;
+}
+
 std::vector<float> LayerWeights::get(std::string_view field, std::int64_t expected_count) const {
   const spec::WeightBlob* blob = find(field);
   if (blob == nullptr || blob->storage == spec::WeightStorage::empty)
@@ -42,9 +62,7 @@ std::vector<float> LayerWeights::get(std::string_view field, std::int64_t expect
   } catch (Error& error) {
     throw error.within("weights '" + std::string(field) + "'");
   }
-  if (expected_count >= 0 && static_cast<std::int64_t>(values.size()) != expected_count)
-    throw Error("weights '" + std::string(field) + "' hold " + std::to_string(values.size()) + " values; expected " +
-                std::to_string(expected_count));
+  check_count(values.size(), field, expected_count);
   reject_non_finite(values, field);
   return values;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +24,12 @@ class LayerWeights {
   // expected_count < 0 accepts any count. Throws when the field is empty or
   // missing, holds another count, or holds NaN or infinity.
   [[nodiscard]] std::vector<float> get(std::string_view field, std::int64_t expected_count = -1) const;
+  // Like get(), but float32 values are read where the model holds them, with no
+  // copy; other storage is decoded into `decoded`, which the result then points
+  // into. For kernels that rearrange weights at load: a copy of the largest
+  // layer's weights would raise the peak memory by that much.
+  [[nodiscard]] std::span<const float> view(std::string_view field, std::int64_t expected_count,
+                                            std::vector<float>& decoded) const;
   // Like get(), but an absent or empty field gives an empty vector.
   [[nodiscard]] std::vector<float> get_optional(std::string_view field, std::int64_t expected_count = -1) const;
 

@@ -66,17 +66,20 @@ class Convolution final : public Kernel {
     if (p.hasbias()) bias_ = weights.get("bias", out_channels_);
     if (dynamic_) return;
     if (!deconv_) {
-      weights_ = weights.get("weights", out_channels_ * kernel_channels_ * taps);
+      std::vector<float> decoded;
+      const std::span<const float> plain = weights.view("weights", out_channels_ * kernel_channels_ * taps, decoded);
       const ConvGeometry g = geometry_base(kernel_channels_ * groups_);
+      // The transformed weights replace the plain ones: most shapes run Winograd.
       if (winograd_applicable(g)) {
-        // The transformed weights replace the plain ones: most shapes run Winograd.
-        winograd_ = winograd_weights(g, weights_.data());
-        std::vector<float>().swap(weights_);
+        winograd_ = winograd_weights(g, plain.data());
+      } else {
+        weights_ = ConvolutionWeights(g, plain.data());
       }
       return;
     }
     // Stored [C_in, C_out / groups, kH, kW]; packed per group for one GEMM per group.
-    const std::vector<float> w = weights.get("weights", kernel_channels_ * (out_channels_ / groups_) * taps);
+    std::vector<float> decoded;
+    const std::span<const float> w = weights.view("weights", kernel_channels_ * (out_channels_ / groups_) * taps, decoded);
     const std::int64_t cout_g = out_channels_ / groups_;
     packed_ = pack_transpose_weights(geometry_base(kernel_channels_), [&](std::int64_t i, std::int64_t o, std::int64_t t) {
       return w[static_cast<std::size_t>((i * cout_g + o) * taps + t)];
@@ -131,7 +134,7 @@ class Convolution final : public Kernel {
                       " removes the whole output (" + str(full) + " long)");
       }
     }
-    const float* w = weights_.data();
+    std::optional<ConvolutionWeights> given;  // the weights input of a dynamic layer, prepared for this run
     if (dynamic_) {
       const Tensor& wt = *inputs[1];
       const Shape expected{out_channels_, kernel_channels_, kernel_[0], kernel_[1]};
@@ -142,7 +145,7 @@ class Convolution final : public Kernel {
       if (!fits)
         throw Error("the weights input has shape " + shape_to_string(wt.shape()) + "; expected " + shape_to_string(expected) +
                     " ([outputChannels, kernelChannels, kernelHeight, kernelWidth])");
-      w = wt.data();
+      given.emplace(g, wt.data());
     }
     Tensor& y = *outputs[0];
     y.resize(chw_shape(v.leading, out_channels_, g.out[1], g.out[2]));
@@ -152,9 +155,10 @@ class Convolution final : public Kernel {
     } else if (!winograd_.empty() && winograd_pays_off(g)) {
       convolution_winograd(g, x.data(), winograd_, bias_, activation, y.data(), *ctx.pool);
     } else if (!winograd_.empty() && !dynamic_) {
-      convolution_forward(g, x.data(), weights_from_winograd(g, winograd_).data(), bias_, activation, y.data(), *ctx.pool);
+      const ConvolutionWeights plain(g, weights_from_winograd(g, winograd_).data());
+      convolution_forward(g, x.data(), plain, bias_, activation, y.data(), *ctx.pool);
     } else {
-      convolution_forward(g, x.data(), w, bias_, activation, y.data(), *ctx.pool);
+      convolution_forward(g, x.data(), given ? *given : weights_, bias_, activation, y.data(), *ctx.pool);
     }
   }
 
@@ -188,9 +192,9 @@ class Convolution final : public Kernel {
   std::array<std::int64_t, 2> dilation_{1, 1};
   std::int64_t pad_[2][2] = {{0, 0}, {0, 0}};  // [axis][before, after]
   std::vector<std::int64_t> output_shape_;
-  std::vector<float> weights_;
-  std::vector<float> packed_;
-  std::vector<float> winograd_;  // empty unless winograd_applicable
+  ConvolutionWeights weights_;
+  std::vector<PackedMatrix> packed_;  // deconvolution
+  std::vector<PackedMatrix> winograd_;  // empty unless winograd_applicable
   std::vector<float> bias_;
   std::optional<ActivationFunction> activation_;  // the next layer's, when fused
 };
@@ -237,11 +241,13 @@ class Convolution3D final : public Kernel {
     const std::int64_t cin_g = in_channels_ / groups_;
     const std::int64_t cout_g = out_channels_ / groups_;
     if (!deconv_) {
-      weights_ = weights.get("weights", out_channels_ * cin_g * taps);
+      std::vector<float> decoded;
+      weights_ = ConvolutionWeights(geometry_base(), weights.view("weights", out_channels_ * cin_g * taps, decoded).data());
       return;
     }
     // Stored [C_out / groups, C_in, kD, kH, kW].
-    const std::vector<float> w = weights.get("weights", cout_g * in_channels_ * taps);
+    std::vector<float> decoded;
+    const std::span<const float> w = weights.view("weights", cout_g * in_channels_ * taps, decoded);
     packed_ = pack_transpose_weights(geometry_base(), [&](std::int64_t i, std::int64_t o, std::int64_t t) {
       return w[static_cast<std::size_t>((o * in_channels_ + i) * taps + t)];
     });
@@ -294,7 +300,7 @@ class Convolution3D final : public Kernel {
     if (deconv_) {
       convolution_transpose(g, x.data(), packed_, bias_, nullptr, y.data(), *ctx.pool);
     } else {
-      convolution_forward(g, x.data(), weights_.data(), bias_, nullptr, y.data(), *ctx.pool);
+      convolution_forward(g, x.data(), weights_, bias_, nullptr, y.data(), *ctx.pool);
     }
   }
 
@@ -320,8 +326,8 @@ class Convolution3D final : public Kernel {
   std::array<std::int64_t, 3> dilation_{};
   std::int64_t pad_[3][2] = {{0, 0}, {0, 0}, {0, 0}};
   std::vector<std::int64_t> output_shape_;
-  std::vector<float> weights_;
-  std::vector<float> packed_;
+  ConvolutionWeights weights_;
+  std::vector<PackedMatrix> packed_;  // deconvolution
   std::vector<float> bias_;
 };
 

@@ -1,8 +1,9 @@
 // Convolution by im2col + GEMM (a pointwise convolution multiplies the input
 // in place), depthwise convolution by direct loops (3x3 with the taps summed
-// in registers), and transposed
-// convolution by GEMM + col2im. Work is split into disjoint chunks (column
-// tiles, channel planes); each chunk runs a single-threaded Eigen product.
+// in registers), and transposed convolution by GEMM + col2im. Work is split
+// into disjoint chunks (column tiles, channel blocks, channel planes); each
+// chunk runs single-threaded products with the weights packed at load
+// (packed_gemm.h).
 #include "executor/kernels/convolution_engine.h"
 
 #include <algorithm>
@@ -14,11 +15,12 @@ namespace mlconv::exec {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMatrixMap = Eigen::Map<const RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
-using MatrixMap = Eigen::Map<RowMatrix, Eigen::Unaligned, Eigen::OuterStride<>>;
-
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
+
+// A block of output channels starts where the packed weights' row panels do.
+std::int64_t aligned_rows(std::int64_t rows) {
+  return ceil_div(rows, PackedMatrix::row_alignment()) * PackedMatrix::row_alignment();
+}
 
 // The range [lo, hi) of output positions o for which o * stride + offset lies in [0, size).
 void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t size, std::int64_t count, std::int64_t& lo,
@@ -31,10 +33,9 @@ void valid_range(std::int64_t offset, std::int64_t stride, std::int64_t size, st
 
 // Column tiles small enough to spread over the pool and to keep an im2col
 // tile in cache, large enough to keep the GEMM efficient. A tile aims at 128 KiB
-// (64 columns at least): Eigen packs it again into a buffer of the same size, which stays on
-// the stack up to that size (EIGEN_STACK_ALLOCATION_LIMIT) and goes to the heap
-// beyond it, so larger tiles cost each thread two heap buffers of tile size
-// (the ResNet bench net's stride-2 layer held 0.5 MB per thread that way).
+// (64 columns at least): it stays in L2 beside its packed copy, and each thread's
+// tile buffer stays small (with tiles of up to 1 MB, the ResNet bench net's
+// stride-2 layer held 0.5 MB per thread).
 std::int64_t column_tile(std::int64_t columns, std::int64_t units, std::int64_t rows, int threads) {
   const std::int64_t wanted_tasks = static_cast<std::int64_t>(threads) * 4;
   const std::int64_t tiles_per_unit = std::max<std::int64_t>(1, ceil_div(wanted_tasks, units));
@@ -52,28 +53,27 @@ std::int64_t row_block(std::int64_t rows, std::int64_t tasks, int threads) {
   const std::int64_t wanted = 2 * static_cast<std::int64_t>(threads);
   if (threads <= 1 || tasks >= wanted) return rows;
   const std::int64_t blocks = std::clamp<std::int64_t>(ceil_div(wanted, tasks), 1, std::max<std::int64_t>(1, rows / 16));
-  return ceil_div(rows, blocks);
+  return aligned_rows(ceil_div(rows, blocks));
 }
 
 // A pointwise convolution reads its input in place, so no im2col tile bounds its column
-// tiles. What costs is each task packing its share of both operands: splitting the
-// columns makes every task pack all the weights, splitting the output channels makes
-// every task pack all its columns of the input. Late layers (few positions, many
-// channels) split channels; early ones split columns, in tiles whose input slice stays
-// near L2. One task per thread: more would pack the same weights again.
+// tiles. Splitting the columns makes every task stream all the weights, splitting the
+// output channels makes every task pack all the columns of the input. Late layers (few
+// positions, many channels: MobileNet's last has 4 MB of weights for 49 positions) split
+// channels; early ones split columns, in tiles whose input slice stays near L2.
 void pointwise_split(std::int64_t columns, std::int64_t cout, std::int64_t units, std::int64_t rows, int threads,
                      std::int64_t& tile, std::int64_t& block) {
   // Several tasks per thread let a thread that is ahead take work from one that is behind;
-  // each task repacks the operand it does not split, which costs little while every task
+  // each task rereads the operand it does not split, which costs little while every task
   // still spans 128 or more of the split axis.
   const std::int64_t per_unit = std::max<std::int64_t>(1, ceil_div(threads, units));
   const std::int64_t parts =
       threads <= 1 ? 1 : std::clamp<std::int64_t>(std::max(columns, cout) / 128, per_unit, 4 * per_unit);
-  // Eigen packs a task's input slice into a buffer of its own: 256 KiB at most.
+  // A task's input slice: 256 KiB at most.
   const std::int64_t cache_cap = std::max<std::int64_t>(256, (std::int64_t{1} << 16) / std::max<std::int64_t>(rows, 1));
   if (columns < cout && parts > 1) {
     tile = columns;
-    block = ceil_div(cout, parts);
+    block = aligned_rows(ceil_div(cout, parts));
     return;
   }
   tile = std::min(ceil_div(ceil_div(columns, parts), 16) * 16, ceil_div(cache_cap, 16) * 16);
@@ -125,14 +125,6 @@ void im2col_tile(const ConvGeometry& g, const float* in, std::int64_t channels, 
             j += seg_end - ox0;
           }
         }
-  }
-}
-
-// Adds each row's bias and applies the activation, row by row while the row is in L1.
-void finish_rows(MatrixMap& out, const std::vector<float>& bias, std::int64_t first_channel, const ActivationFunction* activation) {
-  for (Eigen::Index r = 0; r < out.rows(); ++r) {
-    if (!bias.empty()) out.row(r).array() += bias[static_cast<std::size_t>(first_channel + r)];
-    if (activation != nullptr) activation->apply_in_place(out.row(r).data(), out.cols());
   }
 }
 
@@ -322,22 +314,46 @@ void depthwise_3x3(const ConvGeometry& g, const float* input, const float* weigh
   });
 }
 
+bool is_depthwise_family(const ConvGeometry& g) { return g.groups == g.in_channels && g.groups == g.out_channels; }
+
 }  // namespace
 
-void convolution_forward(const ConvGeometry& g, const float* input, const float* weights,
+std::vector<PackedMatrix> ConvolutionWeights::pack_groups(const ConvGeometry& g, const float* weights) {
+  const std::int64_t cout_g = g.out_channels / g.groups;
+  const std::int64_t depth = g.in_channels / g.groups * g.kernel_size();
+  std::vector<PackedMatrix> groups;
+  groups.reserve(static_cast<std::size_t>(g.groups));
+  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+    groups.emplace_back(weights + grp * cout_g * depth, cout_g, depth, depth);
+  return groups;
+}
+
+ConvolutionWeights::ConvolutionWeights(const ConvGeometry& g, const float* weights) {
+  if (is_depthwise_family(g)) {
+    depthwise_.assign(weights, weights + g.out_channels * g.kernel_size());
+  } else {
+    groups_ = pack_groups(g, weights);
+  }
+}
+
+void convolution_forward(const ConvGeometry& g, const float* input, const ConvolutionWeights& weights,
                          const std::vector<float>& bias, const ActivationFunction* activation, float* output,
                          ThreadPool& pool) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
-  if (g.groups == g.in_channels && g.groups == g.out_channels && g.in[0] == 1 && g.kernel[0] == 1 &&
-      g.out[0] == 1) {
-    if (depthwise_3x3_applicable(g)) {
-      depthwise_3x3(g, input, weights, bias, activation, output, pool);
-    } else {
-      depthwise_2d(g, input, weights, bias, activation, output, pool);
+  std::vector<PackedMatrix> packed_now;  // a depthwise layer's weights, when its geometry is not depthwise
+  if (is_depthwise_family(g)) {
+    if (g.in[0] == 1 && g.kernel[0] == 1 && g.out[0] == 1) {
+      if (depthwise_3x3_applicable(g)) {
+        depthwise_3x3(g, input, weights.depthwise_.data(), bias, activation, output, pool);
+      } else {
+        depthwise_2d(g, input, weights.depthwise_.data(), bias, activation, output, pool);
+      }
+      return;
     }
-    return;
+    packed_now = ConvolutionWeights::pack_groups(g, weights.depthwise_.data());
   }
+  const std::vector<PackedMatrix>& packed = packed_now.empty() ? weights.groups_ : packed_now;
   const std::int64_t rows = cin_g * g.kernel_size();  // GEMM inner dimension
   const std::int64_t columns = g.out_size();
   const std::int64_t in_plane = g.in_size();
@@ -374,16 +390,14 @@ void convolution_forward(const ConvGeometry& g, const float* input, const float*
         rhs_stride = c1 - c0;
       }
       const std::int64_t first = grp * cout_g + r0;  // output channel of the block's first row
-      const ConstMatrixMap lhs(weights + first * rows, r1 - r0, rows, Eigen::OuterStride<>(rows));
-      const ConstMatrixMap rhs_map(rhs, rows, c1 - c0, Eigen::OuterStride<>(rhs_stride));
-      MatrixMap out(output + (n * g.out_channels + first) * columns + c0, r1 - r0, c1 - c0, Eigen::OuterStride<>(columns));
-      out.noalias() = lhs * rhs_map;
-      finish_rows(out, bias, first, activation);
+      multiply_packed(packed[static_cast<std::size_t>(grp)], r0, r1, rhs, rhs_stride, c1 - c0,
+                      bias.empty() ? nullptr : bias.data() + first, activation,
+                      output + (n * g.out_channels + first) * columns + c0, columns);
     }
   });
 }
 
-void convolution_transpose(const ConvGeometry& g, const float* input, const std::vector<float>& packed,
+void convolution_transpose(const ConvGeometry& g, const float* input, const std::vector<PackedMatrix>& packed,
                            const std::vector<float>& bias, const ActivationFunction* activation, float* output,
                            ThreadPool& pool) {
   const std::int64_t cin_g = g.in_channels / g.groups;
@@ -407,10 +421,8 @@ void convolution_transpose(const ConvGeometry& g, const float* input, const std:
         const std::int64_t grp = task / blocks / tiles;
         const std::int64_t c0 = (task / blocks % tiles) * tile;
         const std::int64_t c1 = std::min(columns, c0 + tile);
-        const ConstMatrixMap lhs(packed.data() + (grp * rows + r0) * cin_g, r1 - r0, cin_g, Eigen::OuterStride<>(cin_g));
-        const ConstMatrixMap rhs(in + grp * cin_g * columns + c0, cin_g, c1 - c0, Eigen::OuterStride<>(columns));
-        MatrixMap dst(col.data() + (grp * rows + r0) * columns + c0, r1 - r0, c1 - c0, Eigen::OuterStride<>(columns));
-        dst.noalias() = lhs * rhs;
+        multiply_packed(packed[static_cast<std::size_t>(grp)], r0, r1, in + grp * cin_g * columns + c0, columns, c1 - c0,
+                        nullptr, nullptr, col.data() + (grp * rows + r0) * columns + c0, columns);
       }
     });
     // Scatter-add each tap's row into the output plane of its channel (col2im).

@@ -5,8 +5,10 @@
 //
 // Memory is the constraint that shapes this file (docs/performance.md, session 8):
 // - The kernel keeps 9 of the 16 weight components U = G w G^T, as many values as
-//   the plain weights. G's rows satisfy g3 = g1 + g2 - g0, so the other 7 (row or
-//   column 3) are sums of three kept ones, formed per task just before their GEMM.
+//   the plain weights, each packed once for the GEMM (packed_gemm.h). G's rows
+//   satisfy g3 = g1 + g2 - g0, so the other 7 (row or column 3) are sums of three
+//   kept ones, formed per task just before their GEMM; packing only moves values,
+//   so the sums are taken on the packed values.
 // - A task walks the 4 rows r of the 4x4 transform domain one at a time: it forms
 //   V[r][0..3] = (B^T d B)[r][.] for its tiles, runs the 4 GEMMs M = U V, and folds
 //   M[r][.] A into the output accumulators Y[p][.] with weight A^T[p][r], since
@@ -27,9 +29,6 @@ namespace mlconv::exec {
 
 namespace {
 
-using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using ConstMatrixMap = Eigen::Map<const RowMatrix>;
-using MatrixMap = Eigen::Map<RowMatrix>;
 using Array = Eigen::Map<Eigen::ArrayXf>;
 using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
 
@@ -40,15 +39,17 @@ std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; 
 constexpr std::int64_t kTaskBytes = std::int64_t{384} << 10;
 
 // Kept component (r, c), r and c in 0..2, of group grp: a [cout_g][cin_g] matrix.
-const float* kept_component(const float* kept, std::int64_t grp, int r, int c, std::int64_t matrix) {
-  return kept + (grp * 9 + r * 3 + c) * matrix;
+const PackedMatrix& kept_component(const std::vector<PackedMatrix>& kept, std::int64_t grp, int r, int c) {
+  return kept[static_cast<std::size_t>(grp * 9 + r * 3 + c)];
 }
 
-// Component (r, c) of U for one group: a pointer into the kept set, or the sum formed in `scratch`.
-const float* component(const float* kept, std::int64_t grp, int r, int c, std::int64_t matrix, float* scratch) {
-  if (r < 3 && c < 3) return kept_component(kept, grp, r, c, matrix);
-  auto at = [&](int rr, int cc) { return ConstArray(kept_component(kept, grp, rr, cc, matrix), matrix); };
-  Array out(scratch, matrix);
+// Component (r, c) of U for one group: one of the kept set, or the sum formed in `scratch`.
+const PackedMatrix& component(const std::vector<PackedMatrix>& kept, std::int64_t grp, int r, int c,
+                              PackedMatrix& scratch) {
+  if (r < 3 && c < 3) return kept_component(kept, grp, r, c);
+  const std::int64_t matrix = scratch.rows() * scratch.depth();
+  auto at = [&](int rr, int cc) { return ConstArray(kept_component(kept, grp, rr, cc).values(), matrix); };
+  Array out(scratch.values(), matrix);
   if (r < 3) {
     out = at(r, 1) + at(r, 2) - at(r, 0);
   } else if (c < 3) {
@@ -86,13 +87,15 @@ bool winograd_applicable(const ConvGeometry& g) {
          g.dilation == std::array<std::int64_t, 3>{1, 1, 1} && cin_g >= 16 && cout_g >= 16;
 }
 
-std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights) {
+std::vector<PackedMatrix> winograd_weights(const ConvGeometry& g, const float* weights) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t matrix = cout_g * cin_g;
-  // [group][9][cout_g][cin_g], so each kept component is one contiguous GEMM operand.
-  std::vector<float> u(static_cast<std::size_t>(g.groups * 9 * matrix));
-  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+  std::vector<PackedMatrix> packed;
+  packed.reserve(static_cast<std::size_t>(g.groups * 9));
+  // One group at a time: [9][cout_g][cin_g], each component then packed on its own.
+  std::vector<float> u(static_cast<std::size_t>(9 * matrix));
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
     for (std::int64_t o = 0; o < cout_g; ++o)
       for (std::int64_t i = 0; i < cin_g; ++i) {
         const float* k = weights + ((grp * cout_g + o) * cin_g + i) * 9;
@@ -105,21 +108,25 @@ std::vector<float> winograd_weights(const ConvGeometry& g, const float* weights)
         }
         for (int r = 0; r < 3; ++r) {
           const float row[3] = {t[r][0], 0.5F * (t[r][0] + t[r][1] + t[r][2]), 0.5F * (t[r][0] - t[r][1] + t[r][2])};
-          for (int c = 0; c < 3; ++c) u[static_cast<std::size_t>((grp * 9 + r * 3 + c) * matrix + o * cin_g + i)] = row[c];
+          for (int c = 0; c < 3; ++c) u[static_cast<std::size_t>((r * 3 + c) * matrix + o * cin_g + i)] = row[c];
         }
       }
-  return u;
+    for (int k = 0; k < 9; ++k) packed.emplace_back(u.data() + k * matrix, cout_g, cin_g, cin_g);
+  }
+  return packed;
 }
 
-std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vector<float>& u) {
+std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vector<PackedMatrix>& kept) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
   const std::int64_t matrix = cout_g * cin_g;
   std::vector<float> weights(static_cast<std::size_t>(g.groups * matrix * 9));
-  for (std::int64_t grp = 0; grp < g.groups; ++grp)
+  std::vector<float> u(static_cast<std::size_t>(9 * matrix));
+  for (std::int64_t grp = 0; grp < g.groups; ++grp) {
+    for (int k = 0; k < 9; ++k) kept[static_cast<std::size_t>(grp * 9 + k)].unpack(u.data() + k * matrix);
     for (std::int64_t o = 0; o < cout_g; ++o)
       for (std::int64_t i = 0; i < cin_g; ++i) {
-        auto at = [&](int r, int c) { return u[static_cast<std::size_t>((grp * 9 + r * 3 + c) * matrix + o * cin_g + i)]; };
+        auto at = [&](int r, int c) { return u[static_cast<std::size_t>((r * 3 + c) * matrix + o * cin_g + i)]; };
         // For a row t = (t0, t1, t2), the kept entries are (t0, (t0+t1+t2)/2, (t0-t1+t2)/2): t1 is their
         // difference and t2 their sum minus t0. The same undoes G down the columns.
         float t[3][3];
@@ -132,15 +139,15 @@ std::vector<float> weights_from_winograd(const ConvGeometry& g, const std::vecto
           k[6 + c] = t[1][c] + t[2][c] - t[0][c];
         }
       }
+  }
   return weights;
 }
 
-void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<float>& transformed,
+void convolution_winograd(const ConvGeometry& g, const float* input, const std::vector<PackedMatrix>& transformed,
                           const std::vector<float>& bias, const ActivationFunction* activation, float* output,
                           ThreadPool& pool) {
   const std::int64_t cin_g = g.in_channels / g.groups;
   const std::int64_t cout_g = g.out_channels / g.groups;
-  const std::int64_t matrix = cout_g * cin_g;
   const std::int64_t in_h = g.in[1];
   const std::int64_t in_w = g.in[2];
   const std::int64_t out_h = g.out[1];
@@ -157,7 +164,7 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
   const std::int64_t wanted_tasks = 4 * static_cast<std::int64_t>(pool.size());
   if (units * ceil_div(th, rows_per_block) < wanted_tasks)
     rows_per_block = ceil_div(th, ceil_div(wanted_tasks, units));
-  // Below ~32 tiles a task's 16 GEMMs cost more in packing U than they compute.
+  // Below ~32 tiles a task's 16 GEMMs cost more in packing V and in calls than they compute.
   rows_per_block = std::max(rows_per_block, ceil_div(32, tw));
   const std::int64_t blocks = ceil_div(th, rows_per_block);
   const std::int64_t max_count = std::min(rows_per_block, th) * tw;
@@ -170,12 +177,12 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
     const std::int64_t m_size = 4 * cout_g * max_count;
     const std::int64_t line = tw + 1;
     // Uninitialized on purpose: every element is written before it is read.
-    const std::unique_ptr<float[]> buffer(new float[static_cast<std::size_t>(v_size + 2 * m_size + matrix + 2 * line + in_w)]);
+    const std::unique_ptr<float[]> buffer(new float[static_cast<std::size_t>(v_size + 2 * m_size + 2 * line + in_w)]);
+    PackedMatrix u_sum(cout_g, cin_g);   // a formed component of U
     float* v = buffer.get();             // [4][cin_g][count]: V[r][c] for the current r
     float* m = v + v_size;               // [4][cout_g][count]: M[r][c]
     float* y = m + m_size;               // [2][2][cout_g][count]: Y[p][q]
-    float* u_sum = y + m_size;           // a formed component of U
-    float* even = u_sum + matrix;        // input columns 2j - pad of the combined row
+    float* even = y + m_size;            // input columns 2j - pad of the combined row
     float* odd = even + line;            // input columns 2j + 1 - pad
     float* zeros = odd + line;           // stands for rows above and below the input
     std::fill(zeros, zeros + in_w, 0.0F);
@@ -209,12 +216,9 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
             vrow(3) = o0 - o1;
           }
         }
-        for (int c = 0; c < 4; ++c) {
-          const ConstMatrixMap u(component(transformed.data(), grp, r, c, matrix, u_sum), cout_g, cin_g);
-          const Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>> vc(v + c * cin_g * max_count, cin_g, count,
-                                                                        Eigen::OuterStride<>(max_count));
-          MatrixMap(m + c * plane_count, cout_g, count).noalias() = u * vc;
-        }
+        for (int c = 0; c < 4; ++c)
+          multiply_packed(component(transformed, grp, r, c, u_sum), 0, cout_g, v + c * cin_g * max_count, max_count, count,
+                          nullptr, nullptr, m + c * plane_count, count);
         // (M[r] A)[q] for q = 0, 1, kept in M[r][0] and M[r][3], then added to Y[p][q] times A^T[p][r].
         auto mc = [&](int c) { return Array(m + c * plane_count, plane_count); };
         mc(0) += mc(1) + mc(2);

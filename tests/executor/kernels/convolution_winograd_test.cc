@@ -123,8 +123,10 @@ TEST_CASE("winograd: the kept weight components give back the plain weights") {
   for (const Shape2d& s : {Shape2d{1, 1, 16, 20, 8, 8, 1, 1, 1, 1}, Shape2d{1, 3, 48, 51, 8, 8, 1, 1, 1, 1}}) {
     const ConvGeometry g = geometry(s);
     const std::vector<float> w = values(g.out_channels * (g.in_channels / g.groups) * 9, 4);
-    const std::vector<float> kept = winograd_weights(g, w.data());
-    CHECK(kept.size() == w.size());  // as many values as the plain weights
+    const std::vector<PackedMatrix> kept = winograd_weights(g, w.data());
+    std::int64_t kept_values = 0;
+    for (const PackedMatrix& component : kept) kept_values += component.rows() * component.depth();
+    CHECK(kept_values == static_cast<std::int64_t>(w.size()));  // as many values as the plain weights
     const std::vector<float> back = weights_from_winograd(g, kept);
     REQUIRE(back.size() == w.size());
     for (std::size_t i = 0; i < w.size(); ++i) REQUIRE(std::abs(back[i] - w[i]) <= 1e-6F);
