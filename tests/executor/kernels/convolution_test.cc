@@ -124,6 +124,39 @@ TEST_CASE("convolution: 3x3 depthwise, stride 1, asymmetric valid padding") {
   }
 }
 
+// Stride 2 with asymmetric padding and an odd width: the first input column lands under
+// either tap column, and the row's end is bounds-checked. NumPy as above with
+// x = np.arange(126) * 0.25 - 10 on 2x7x9, padded (top, bottom, left, right) as below.
+TEST_CASE("convolution: 3x3 depthwise, stride 2, asymmetric valid padding") {
+  auto layer = [](int top, int bottom, int left, int right) {
+    Layer l = testing::layer_from_text(
+        "name: \"c\" input: \"x\" output: \"y\" convolution { outputChannels: 2 kernelChannels: 1 nGroups: 2 "
+        "kernelSize: [3, 3] stride: [2, 2] hasBias: true valid { paddingAmounts { borderAmounts { startEdgeSize: " +
+        std::to_string(top) + " endEdgeSize: " + std::to_string(bottom) + " } borderAmounts { startEdgeSize: " +
+        std::to_string(left) + " endEdgeSize: " + std::to_string(right) + " } } } }");
+    for (int i = 0; i < 18; ++i) l.mutable_convolution()->mutable_weights()->add_floatvalue(i * 0.125F - 1);
+    l.mutable_convolution()->mutable_bias()->add_floatvalue(0.5F);
+    l.mutable_convolution()->mutable_bias()->add_floatvalue(-0.25F);
+    return l;
+  };
+  Tensor x = testing::arange({1, 1, 2, 7, 9});
+  for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = x.data()[i] * 0.25F - 10;
+  for (int threads : {1, 2}) {
+    const testing::LayerRun run{.threads = threads};
+    auto out = testing::run_layer(layer(2, 0, 1, 2), {x}, run);
+    check_tensor(out[0], {1, 1, 2, 4, 5},
+                 {1.75, 4.125, 3.9375, 3.75, 3.5625, 23.9375, 38.375, 36.125, 33.875, 23.75, 12.125, 18.125, 15.875, 13.625,
+                  8.5625, 0.3125, -2.125, -4.375, -6.625, -6.625, 12.25, 18.5625, 20.0625, 21.5625, 14.0625, 36.6875,
+                  52.8125, 55.625, 58.4375, 36.5, 55.25, 78.125, 80.9375, 83.75, 51.6875, 73.8125, 103.4375, 106.25,
+                  109.0625, 66.875});
+    out = testing::run_layer(layer(0, 1, 2, 0), {x}, run);
+    check_tensor(out[0], {1, 1, 2, 3, 5},
+                 {10.90625, 39.5, 37.25, 35.0, 32.75, 5.84375, 19.25, 17.0, 14.75, 12.5, 0.78125, -1.0, -3.25, -5.5, -7.75,
+                  19.4375, 51.40625, 54.21875, 57.03125, 59.84375, 29.5625, 76.71875, 79.53125, 82.34375, 85.15625,
+                  39.6875, 102.03125, 104.84375, 107.65625, 110.46875});
+  }
+}
+
 TEST_CASE("convolution: deconvolution with groups, stride 2, asymmetric valid padding, bias") {
   // deconv2d(X((1,4,2,3)), W(72).reshape(4,2,3,3), B(4), groups=2, stride=(2,2)): full 5x7, crop top 1, right 2
   const Layer layer = conv_layer(R"(name: "c" input: "x" output: "y" convolution {
