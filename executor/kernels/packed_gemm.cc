@@ -21,15 +21,17 @@ using Traits = Eigen::internal::gebp_traits<float, float>;
 using OperandMapper = Eigen::internal::const_blas_data_mapper<float, Index, Eigen::ColMajor>;
 using ResultMapper = Eigen::internal::blas_data_mapper<float, Index, Eigen::ColMajor, Eigen::Unaligned, 1>;
 
-// The largest depth kept as one block, and the block aimed at beyond it: Eigen's
-// blocking heuristic picks 500-600 for a 48 KiB L1 and 1 MiB L2.
-constexpr std::int64_t single_block_depth = 640;
-constexpr std::int64_t target_block_depth = 512;
+// The largest depth kept as one block, and the block aimed at beyond it. Eigen's own
+// heuristic picks 500-600 for a 48 KiB L1 and 1 MiB L2; 256-320 runs as fast on the bench
+// shapes and lets one run of 48 columns of B (the kernel's unit) fit a 64 KiB buffer.
+constexpr std::int64_t single_block_depth = 320;
+constexpr std::int64_t target_block_depth = 256;
 // The weights one call of the kernel streams: a quarter of a 1 MiB L2 (Eigen aims at about that).
 constexpr std::int64_t l2_panel_floats = std::int64_t{1} << 16;
-// B's packed block, on the stack like Eigen's own (EIGEN_STACK_ALLOCATION_LIMIT, 128 KiB):
-// the heap would give each worker thread an arena of that size to keep.
-constexpr std::int64_t stack_scratch_floats = std::int64_t{1} << 15;
+// B's packed block lives on the stack, as Eigen's does: on the heap, each worker thread's
+// malloc arena would keep its largest. Touched stack pages stay with the thread too, so
+// the buffer is kept small: single_block_depth x 48 floats fit.
+constexpr std::int64_t stack_scratch_floats = std::int64_t{1} << 14;
 
 }  // namespace
 
@@ -87,13 +89,16 @@ void multiply_packed(const PackedMatrix& a, std::int64_t row_begin, std::int64_t
   const std::int64_t nr = PackedMatrix::row_alignment();
   const std::int64_t block = a.depth_block();
   const std::int64_t first_kb = std::min(block, a.depth_);
-  // B's columns go in chunks whose packed block fits the stack buffer: all of them when
-  // they fit, else multiples of the kernel's run of Traits::mr columns. Each chunk streams
-  // every weight panel from L3 again, so 49 columns (7x7) must not become 48 + 1...
+  // B's columns go in chunks: all of them when their packed block fits the stack buffer,
+  // else runs of the kernel's Traits::mr columns filling half of it. Each chunk streams every
+  // weight panel again, so 49 columns (7x7) must not become 48 + 1; and each thread keeps
+  // the stack pages it touched, so chunks stay small when they can.
   alignas(64) float packed_b[stack_scratch_floats];
-  const std::int64_t fits = stack_scratch_floats / first_kb;
-  const std::int64_t chunk = fits >= columns ? columns : std::max<std::int64_t>(Traits::mr, fits / Traits::mr * Traits::mr);
-  // ...and rows in groups whose weight panels fit in L2, since the kernel streams them once per run of B.
+  const std::int64_t chunk =
+      columns * first_kb <= stack_scratch_floats
+          ? columns
+          : std::max<std::int64_t>(Traits::mr, stack_scratch_floats / 2 / first_kb / Traits::mr * Traits::mr);
+  // Rows go in groups whose weight panels fit in L2, since the kernel streams them once per run of B.
   const std::int64_t group = std::max<std::int64_t>(nr, l2_panel_floats / first_kb / nr * nr);
   for (std::int64_t c0 = 0; c0 < columns; c0 += chunk) {
     const std::int64_t width = std::min(chunk, columns - c0);

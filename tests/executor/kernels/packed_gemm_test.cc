@@ -96,14 +96,14 @@ TEST_CASE("multiply_packed: whole products, with and without bias and activation
 }
 
 TEST_CASE("multiply_packed: depths cut into several blocks") {
-  // Above 640 the depth is packed in blocks of at most 512 (rounded to 8): 2 and 3 blocks.
+  // Above 320 the depth is packed in equal blocks of at most 256 (rounded up to 8): 3, 6 and 4 blocks.
   for (const Case& t : {Case{20, 700, 49, 0, 20, true, true}, Case{9, 1300, 33, 0, 9, true, false},
                         Case{12, 1024, 196, 0, 12, false, false}})
     check(t);
 }
 
 TEST_CASE("multiply_packed: more columns than one chunk of packed B holds") {
-  // With depth 600 a chunk holds 54 columns: 48 per chunk, and a last short one.
+  // Beyond what the stack buffer holds, columns go 48 at a time, and a last short chunk.
   for (const Case& t : {Case{8, 600, 1000, 0, 8, true, true}, Case{5, 300, 3000, 0, 5, true, false}})
     check(t);
 }
