@@ -12,20 +12,10 @@
 
 #include "executor/kernels/convolution_engine.h"
 #include "executor/parallel.h"
+#include "tests/executor/kernels/patterns.h"
 
 namespace mlconv::exec {
 namespace {
-
-// Values in [-1, 1) from a fixed linear congruential sequence.
-std::vector<float> values(std::int64_t n, std::uint32_t seed) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  std::uint32_t state = seed;
-  for (float& x : v) {
-    state = state * 1664525U + 1013904223U;
-    x = static_cast<float>(state >> 8) / static_cast<float>(1U << 23) - 1.0F;
-  }
-  return v;
-}
 
 struct Shape2d {
   std::int64_t batch, groups, cin, cout, in_h, in_w, pad_top, pad_bottom, pad_left, pad_right;
@@ -88,9 +78,9 @@ void check_winograd(const Shape2d& s, int threads) {
   CAPTURE(s.in_w);
   CAPTURE(threads);
   REQUIRE(winograd_applicable(g));
-  const std::vector<float> in = values(g.batch * g.in_channels * g.in_size(), 1);
-  const std::vector<float> w = values(g.out_channels * (g.in_channels / g.groups) * 9, 2);
-  const std::vector<float> b = values(g.out_channels, 3);
+  const std::vector<float> in = testing::lcg_values(g.batch * g.in_channels * g.in_size(), 1);
+  const std::vector<float> w = testing::lcg_values(g.out_channels * (g.in_channels / g.groups) * 9, 2);
+  const std::vector<float> b = testing::lcg_values(g.out_channels, 3);
   std::vector<double> expected;
   std::vector<double> scale;
   direct(g, in, w, b, expected, scale);
@@ -122,7 +112,7 @@ TEST_CASE("winograd: matches a direct convolution at odd sizes, asymmetric paddi
 TEST_CASE("winograd: the kept weight components give back the plain weights") {
   for (const Shape2d& s : {Shape2d{1, 1, 16, 20, 8, 8, 1, 1, 1, 1}, Shape2d{1, 3, 48, 51, 8, 8, 1, 1, 1, 1}}) {
     const ConvGeometry g = geometry(s);
-    const std::vector<float> w = values(g.out_channels * (g.in_channels / g.groups) * 9, 4);
+    const std::vector<float> w = testing::lcg_values(g.out_channels * (g.in_channels / g.groups) * 9, 4);
     const std::vector<PackedMatrix> kept = winograd_weights(g, w.data());
     std::int64_t kept_values = 0;
     for (const PackedMatrix& component : kept) kept_values += component.rows() * component.depth();

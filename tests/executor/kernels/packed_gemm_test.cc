@@ -13,20 +13,10 @@
 
 #include "executor/kernels/activation_function.h"
 #include "executor/kernels/packed_gemm.h"
+#include "tests/executor/kernels/patterns.h"
 
 namespace mlconv::exec {
 namespace {
-
-// Values in [-1, 1) from a fixed linear congruential sequence.
-std::vector<float> values(std::int64_t n, std::uint32_t seed) {
-  std::vector<float> v(static_cast<std::size_t>(n));
-  std::uint32_t state = seed;
-  for (float& x : v) {
-    state = state * 1664525U + 1013904223U;
-    x = static_cast<float>(state >> 8) / static_cast<float>(1U << 23) - 1.0F;
-  }
-  return v;
-}
 
 ActivationFunction relu() {
   Layer layer;
@@ -49,9 +39,9 @@ void check(const Case& t) {
   const std::int64_t lda = t.depth + 3;
   const std::int64_t ldb = t.columns + 5;
   const std::int64_t ldc = t.columns + 7;
-  const std::vector<float> a = values(t.rows * lda, 11);
-  const std::vector<float> b = values(t.depth * ldb, 23);
-  const std::vector<float> bias = values(t.rows, 37);
+  const std::vector<float> a = testing::lcg_values(t.rows * lda, 11);
+  const std::vector<float> b = testing::lcg_values(t.depth * ldb, 23);
+  const std::vector<float> bias = testing::lcg_values(t.rows, 37);
   const PackedMatrix packed(a.data(), t.rows, t.depth, lda);
   CHECK(packed.rows() == t.rows);
   CHECK(packed.depth() == t.depth);
@@ -122,8 +112,8 @@ TEST_CASE("PackedMatrix::unpack gives back the plain matrix; values() sums are p
     const std::int64_t depth = shape.second;
     CAPTURE(rows);
     CAPTURE(depth);
-    const std::vector<float> a = values(rows * depth, 5);
-    const std::vector<float> b = values(rows * depth, 6);
+    const std::vector<float> a = testing::lcg_values(rows * depth, 5);
+    const std::vector<float> b = testing::lcg_values(rows * depth, 6);
     const PackedMatrix pa(a.data(), rows, depth, depth);
     const PackedMatrix pb(b.data(), rows, depth, depth);
     std::vector<float> back(a.size());

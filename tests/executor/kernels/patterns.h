@@ -24,6 +24,18 @@ inline std::vector<float> weight_pattern(std::int64_t n) { return pattern(n, 53,
 // NumPy: pat(n, 29, 1, 7, 3, 4.0)
 inline std::vector<float> bias_pattern(std::int64_t n) { return pattern(n, 29, 1, 7, 3, 4.0F); }
 
+// Values in [-1, 1) from a fixed linear congruential sequence, for tests whose expectations
+// are computed in the test itself (in double) rather than listed from NumPy.
+inline std::vector<float> lcg_values(std::int64_t n, std::uint32_t seed) {
+  std::vector<float> v(static_cast<std::size_t>(n));
+  std::uint32_t state = seed;
+  for (float& x : v) {
+    state = state * 1664525U + 1013904223U;
+    x = static_cast<float>(state >> 8) / static_cast<float>(1U << 23) - 1.0F;
+  }
+  return v;
+}
+
 inline Tensor pattern_tensor(Shape shape) {
   const std::int64_t n = element_count(shape);
   return Tensor(std::move(shape), pattern(n));
