@@ -8,9 +8,9 @@
 
 #include <algorithm>
 
-#include "executor/kernels/activation_function.h"
-
 #include <Eigen/Core>
+
+#include "executor/kernels/activation_function.h"
 
 namespace mlconv::exec {
 

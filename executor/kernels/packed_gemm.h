@@ -13,8 +13,8 @@ namespace mlconv::exec {
 
 class ActivationFunction;
 
-// Float storage aligned for the widest vector loads (the GEMM kernel reads its
-// packed operands with aligned loads).
+// Float storage on 64-byte (cache-line and widest-vector) boundaries, so a packed
+// matrix's panels do not start mid-line.
 class AlignedFloats {
  public:
   AlignedFloats() = default;
@@ -43,7 +43,7 @@ class PackedMatrix {
 
   [[nodiscard]] std::int64_t rows() const { return rows_; }
   [[nodiscard]] std::int64_t depth() const { return depth_; }
-  // Row ranges given to accumulate_product start at a multiple of this and end
+  // Row ranges given to multiply_packed start at a multiple of this and end
   // at one too, or at rows(): the kernel reads whole panels of this many rows.
   [[nodiscard]] static std::int64_t row_alignment();
   // The rows * depth values in packed order.
