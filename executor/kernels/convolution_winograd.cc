@@ -10,10 +10,12 @@
 //   kept ones, formed per task just before their GEMM; packing only moves values,
 //   so the sums are taken on the packed values.
 // - A task walks the 4 rows r of the 4x4 transform domain one at a time: it forms
-//   V[r][0..3] = (B^T d B)[r][.] for its tiles, runs the 4 GEMMs M = U V, and folds
-//   M[r][.] A into the output accumulators Y[p][.] with weight A^T[p][r], since
-//   Y = A^T M A is linear in M. Its buffers hold 4 components instead of 16 of V
-//   and M, plus Y (4 phases).
+//   V[r][0..3] = (B^T d B)[r][.] for its tiles, runs the 4 GEMMs M = U V, reduces
+//   them to the two columns of M[r] A, and adds those straight into the output with
+//   weight A^T[p][r], since Y = A^T M A is linear in M. Its buffers hold 4 of V's 16
+//   components and 3 planes of M's, and no Y: every thread holds one such buffer,
+//   and at 2 threads they decided whether the ResNet bench's peak RSS stayed in its
+//   limit (docs/performance.md, session 10).
 // - Buffers live for one parallel_for chunk, not per thread for the process, so a
 //   layer's scratch is freed for the next layer's instead of every layer kind
 //   keeping its largest.
@@ -34,9 +36,9 @@ using ConstArray = Eigen::Map<const Eigen::ArrayXf>;
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b) { return (a + b - 1) / b; }
 
-// A task's V, M and Y; sized so one task's working set stays near L2 and a few
-// hundred KiB per thread at most.
-constexpr std::int64_t kTaskBytes = std::int64_t{384} << 10;
+// A task's V and M planes; sized so one task's working set stays near L2 and per-thread
+// scratch at a few hundred KiB at most.
+constexpr std::int64_t kTaskBytes = std::int64_t{96} << 10;
 
 // Kept component (r, c), r and c in 0..2, of group grp: a [cout_g][cin_g] matrix.
 const PackedMatrix& kept_component(const std::vector<PackedMatrix>& kept, std::int64_t grp, int r, int c) {
@@ -75,6 +77,51 @@ void split_columns(const float* a, const float* b, float s, std::int64_t width, 
     o[j] = a0[2 * j + 1] + s * b0[2 * j + 1];
   }
   for (std::int64_t j = hi; j <= n; ++j) e[j] = at(2 * j - pad), o[j] = at(2 * j - pad + 1);
+}
+
+
+// Adds row r of M A (phase q = 0 in row0, q = 1 in row1, [cout_g][tiles]) into the output
+// pixels (2 ty + p, 2 tx + q) with A^T's weight for (p, r): p = 0 takes rows 0..2 with
+// weights 1, 1, 1; p = 1 rows 1..3 with 1, -1, -1. A phase's first row sets it, plus the
+// bias; after its last the pixels are final and get the activation.
+void fold_into_output(int r, const float* row0, const float* row1, std::int64_t count, std::int64_t ty0,
+                      std::int64_t ty1, std::int64_t tw, std::int64_t cout_g, std::int64_t out_h, std::int64_t out_w,
+                      std::int64_t grp, const std::vector<float>& bias, const ActivationFunction* activation,
+                      float* out) {
+  enum class Op { set, add, subtract };
+  struct Use { int p; Op op; bool last; };
+  static constexpr Use uses[4][2] = {{{0, Op::set, false}, {-1, Op::set, false}},
+                                     {{0, Op::add, false}, {1, Op::set, false}},
+                                     {{0, Op::add, true}, {1, Op::subtract, false}},
+                                     {{1, Op::subtract, true}, {-1, Op::set, false}}};
+  const std::int64_t pairs = out_w / 2;
+  for (const Use& use : uses[r]) {
+    if (use.p < 0) continue;
+    for (std::int64_t o = 0; o < cout_g; ++o) {
+      const float b = bias.empty() ? 0.0F : bias[static_cast<std::size_t>(grp * cout_g + o)];
+      for (std::int64_t ty = ty0; ty < ty1 && ty * 2 + use.p < out_h; ++ty) {
+        float* dst = out + (o * out_h + ty * 2 + use.p) * out_w;
+        const std::int64_t at = o * count + (ty - ty0) * tw;
+        const float* left = row0 + at;
+        const float* right = row1 + at;
+        switch (use.op) {
+          case Op::set:
+            for (std::int64_t tx = 0; tx < pairs; ++tx) dst[2 * tx] = left[tx] + b, dst[2 * tx + 1] = right[tx] + b;
+            if (out_w % 2 != 0) dst[out_w - 1] = left[pairs] + b;
+            break;
+          case Op::add:
+            for (std::int64_t tx = 0; tx < pairs; ++tx) dst[2 * tx] += left[tx], dst[2 * tx + 1] += right[tx];
+            if (out_w % 2 != 0) dst[out_w - 1] += left[pairs];
+            break;
+          case Op::subtract:
+            for (std::int64_t tx = 0; tx < pairs; ++tx) dst[2 * tx] -= left[tx], dst[2 * tx + 1] -= right[tx];
+            if (out_w % 2 != 0) dst[out_w - 1] -= left[pairs];
+            break;
+        }
+        if (use.last && activation != nullptr) activation->apply_in_place(dst, out_w);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -158,7 +205,7 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
   const std::int64_t th = ceil_div(out_h, 2);
   const std::int64_t units = g.batch * g.groups;
   // Blocks of whole tile rows, within kTaskBytes and numerous enough to feed the pool.
-  const std::int64_t tile_bytes = 4 * (4 * cin_g + 8 * cout_g) * std::int64_t{sizeof(float)};
+  const std::int64_t tile_bytes = (4 * cin_g + 3 * cout_g) * std::int64_t{sizeof(float)};
   const std::int64_t target = std::clamp<std::int64_t>(kTaskBytes / tile_bytes, 16, 512);
   std::int64_t rows_per_block = std::max<std::int64_t>(1, target / tw);
   const std::int64_t wanted_tasks = 4 * static_cast<std::int64_t>(pool.size());
@@ -174,15 +221,16 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
   static constexpr float sign[4] = {-1.0F, 1.0F, -1.0F, -1.0F};
   pool.parallel_for(units * blocks, 1, [&](std::int64_t begin, std::int64_t end) {
     const std::int64_t v_size = 4 * cin_g * max_count;
-    const std::int64_t m_size = 4 * cout_g * max_count;
+    const std::int64_t plane_size = cout_g * max_count;
     const std::int64_t line = tw + 1;
     // Uninitialized on purpose: every element is written before it is read.
-    const std::unique_ptr<float[]> buffer(new float[static_cast<std::size_t>(v_size + 2 * m_size + 2 * line + in_w)]);
+    const std::unique_ptr<float[]> buffer(new float[static_cast<std::size_t>(v_size + 3 * plane_size + 2 * line + in_w)]);
     PackedMatrix u_sum(cout_g, cin_g);   // a formed component of U
     float* v = buffer.get();             // [4][cin_g][count]: V[r][c] for the current r
-    float* m = v + v_size;               // [4][cout_g][count]: M[r][c]
-    float* y = m + m_size;               // [2][2][cout_g][count]: Y[p][q]
-    float* even = y + m_size;            // input columns 2j - pad of the combined row
+    float* row0 = v + v_size;            // [cout_g][count]: (M[r] A)[0] = M[r][0] + M[r][1] + M[r][2]
+    float* row1 = row0 + plane_size;     // [cout_g][count]: (M[r] A)[1] = M[r][1] - M[r][2] - M[r][3]
+    float* product = row1 + plane_size;  // [cout_g][count]: M[r][1], then M[r][2]
+    float* even = product + plane_size;  // input columns 2j - pad of the combined row
     float* odd = even + line;            // input columns 2j + 1 - pad
     float* zeros = odd + line;           // stands for rows above and below the input
     std::fill(zeros, zeros + in_w, 0.0F);
@@ -195,7 +243,11 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
       const std::int64_t count = (ty1 - ty0) * tw;
       const std::int64_t plane_count = cout_g * count;
       const float* in = input + (n * g.in_channels + grp * cin_g) * in_h * in_w;
-      auto y_phase = [&](int p, int q) { return Array(y + (p * 2 + q) * plane_count, plane_count); };
+      float* out = output + (n * g.out_channels + grp * cout_g) * out_h * out_w;
+      auto gemm = [&](int r, int c, float* into) {
+        multiply_packed(component(transformed, grp, r, c, u_sum), 0, cout_g, v + c * cin_g * max_count, max_count,
+                        count, nullptr, nullptr, into, count);
+      };
       for (int r = 0; r < 4; ++r) {
         // V[r][c] = ((d[ia] + sign d[ib]) B)[c]: tile tx reads columns 2tx - pad .. 2tx - pad + 3 of the
         // combined row, which are even[tx], odd[tx], even[tx + 1], odd[tx + 1].
@@ -216,43 +268,20 @@ void convolution_winograd(const ConvGeometry& g, const float* input, const std::
             vrow(3) = o0 - o1;
           }
         }
-        for (int c = 0; c < 4; ++c)
-          multiply_packed(component(transformed, grp, r, c, u_sum), 0, cout_g, v + c * cin_g * max_count, max_count, count,
-                          nullptr, nullptr, m + c * plane_count, count);
-        // (M[r] A)[q] for q = 0, 1, kept in M[r][0] and M[r][3], then added to Y[p][q] times A^T[p][r].
-        auto mc = [&](int c) { return Array(m + c * plane_count, plane_count); };
-        mc(0) += mc(1) + mc(2);
-        mc(3) = mc(1) - mc(2) - mc(3);
-        for (int q = 0; q < 2; ++q) {
-          const Array rq = mc(q == 0 ? 0 : 3);
-          switch (r) {
-            case 0: y_phase(0, q) = rq; break;
-            case 1: y_phase(0, q) += rq; y_phase(1, q) = rq; break;
-            case 2: y_phase(0, q) += rq; y_phase(1, q) -= rq; break;
-            default: y_phase(1, q) -= rq; break;
-          }
-        }
-      }
-      // Interleave the phases into the output rows, adding the bias.
-      float* out = output + (n * g.out_channels + grp * cout_g) * out_h * out_w;
-      for (std::int64_t o = 0; o < cout_g; ++o) {
-        const float b = bias.empty() ? 0.0F : bias[static_cast<std::size_t>(grp * cout_g + o)];
-        float* plane = out + o * out_h * out_w;
-        for (std::int64_t ty = ty0; ty < ty1; ++ty) {
-          const std::int64_t at = o * count + (ty - ty0) * tw;
-          for (int p = 0; p < 2 && ty * 2 + p < out_h; ++p) {
-            float* dst = plane + (ty * 2 + p) * out_w;
-            const float* left = y + (p * 2) * plane_count + at;
-            const float* right = y + (p * 2 + 1) * plane_count + at;
-            const std::int64_t pairs = out_w / 2;
-            for (std::int64_t tx = 0; tx < pairs; ++tx) {
-              dst[2 * tx] = left[tx] + b;
-              dst[2 * tx + 1] = right[tx] + b;
-            }
-            if (out_w % 2 != 0) dst[out_w - 1] = left[pairs] + b;
-            if (activation != nullptr) activation->apply_in_place(dst, out_w);
-          }
-        }
+        // (M[r] A)[q] for q = 0, 1, with A's columns (1, 1, 1, 0) and (0, 1, -1, -1).
+        gemm(r, 0, row0);
+        gemm(r, 3, row1);
+        Array sum0(row0, plane_count);
+        Array sum1(row1, plane_count);
+        const ConstArray m(product, plane_count);
+        gemm(r, 1, product);
+        sum0 += m;
+        sum1 = m - sum1;
+        gemm(r, 2, product);
+        sum0 += m;
+        sum1 -= m;
+        // Y = A^T (M A) is linear in M: row r adds to the output's phases p with weight A^T[p][r].
+        fold_into_output(r, row0, row1, count, ty0, ty1, tw, cout_g, out_h, out_w, grp, bias, activation, out);
       }
     }
   });

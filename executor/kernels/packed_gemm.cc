@@ -37,8 +37,7 @@ constexpr std::int64_t stack_scratch_floats = std::int64_t{1} << 14;
 
 AlignedFloats::AlignedFloats(std::int64_t count)
     : data_(static_cast<float*>(::operator new[](static_cast<std::size_t>(std::max<std::int64_t>(count, 1)) * sizeof(float),
-                                                 std::align_val_t{64}))),
-      size_(count) {}
+                                                 std::align_val_t{64}))) {}
 
 std::int64_t PackedMatrix::row_alignment() { return Traits::nr; }
 

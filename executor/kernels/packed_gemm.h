@@ -21,14 +21,12 @@ class AlignedFloats {
   explicit AlignedFloats(std::int64_t count);
   [[nodiscard]] float* data() { return data_.get(); }
   [[nodiscard]] const float* data() const { return data_.get(); }
-  [[nodiscard]] std::int64_t size() const { return size_; }
 
  private:
   struct Free {
     void operator()(float* p) const { ::operator delete[](p, std::align_val_t{64}); }
   };
   std::unique_ptr<float[], Free> data_;
-  std::int64_t size_ = 0;
 };
 
 class PackedMatrix {

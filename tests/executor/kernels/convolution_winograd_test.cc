@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "executor/kernels/activation_function.h"
 #include "executor/kernels/convolution_engine.h"
 #include "executor/parallel.h"
 #include "tests/executor/kernels/patterns.h"
@@ -68,7 +69,15 @@ void direct(const ConvGeometry& g, const std::vector<float>& in, const std::vect
     }
 }
 
-void check_winograd(const Shape2d& s, int threads) {
+// y = 2x + 0.5: applied twice or not at all, every output shows it.
+ActivationFunction linear() {
+  Layer layer;
+  layer.mutable_activation()->mutable_linear()->set_alpha(2.0F);
+  layer.mutable_activation()->mutable_linear()->set_beta(0.5F);
+  return *ActivationFunction::of(layer);
+}
+
+void check_winograd(const Shape2d& s, int threads, bool with_activation = false) {
   const ConvGeometry g = geometry(s);
   CAPTURE(s.batch);
   CAPTURE(s.groups);
@@ -77,6 +86,7 @@ void check_winograd(const Shape2d& s, int threads) {
   CAPTURE(s.in_h);
   CAPTURE(s.in_w);
   CAPTURE(threads);
+  CAPTURE(with_activation);
   REQUIRE(winograd_applicable(g));
   const std::vector<float> in = testing::lcg_values(g.batch * g.in_channels * g.in_size(), 1);
   const std::vector<float> w = testing::lcg_values(g.out_channels * (g.in_channels / g.groups) * 9, 2);
@@ -84,9 +94,15 @@ void check_winograd(const Shape2d& s, int threads) {
   std::vector<double> expected;
   std::vector<double> scale;
   direct(g, in, w, b, expected, scale);
+  const ActivationFunction activation = linear();
+  if (with_activation) {
+    for (double& value : expected) value = 2.0 * value + 0.5;
+    for (double& value : scale) value *= 2.0;
+  }
   ThreadPool pool(threads);
   std::vector<float> out(expected.size(), std::nanf(""));
-  convolution_winograd(g, in.data(), winograd_weights(g, w.data()), b, nullptr, out.data(), pool);
+  convolution_winograd(g, in.data(), winograd_weights(g, w.data()), b, with_activation ? &activation : nullptr,
+                       out.data(), pool);
   std::size_t bad = 0;
   for (std::size_t i = 0; i < out.size(); ++i)
     if (!(std::abs(out[i] - expected[i]) <= 1e-5 * scale[i] + 1e-6) && bad++ < 5)
@@ -107,6 +123,11 @@ TEST_CASE("winograd: matches a direct convolution at odd sizes, asymmetric paddi
   };
   for (const Shape2d& s : shapes)
     for (int threads : {1, 2}) check_winograd(s, threads);
+}
+
+TEST_CASE("winograd: a fused activation is applied once to every output, odd edges included") {
+  check_winograd({2, 1, 17, 19, 37, 41, 1, 1, 1, 1}, 2, true);
+  check_winograd({1, 1, 16, 16, 13, 20, 0, 2, 2, 0}, 1, true);
 }
 
 TEST_CASE("winograd: the kept weight components give back the plain weights") {
