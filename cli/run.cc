@@ -170,7 +170,7 @@ class LayerDumper {
     collect_layer_names(model, layers);
     for (const std::string& name : names_)
       if (!layers.contains(name))
-        throw Error("--dump-layers names '" + name + "', which is not a layer of the model", Error::Kind::usage);
+        throw Error("--dump-layers names '" + name + "', which is not a layer of the model");
   }
 
   void prepare() {
@@ -263,14 +263,23 @@ void run_model(RunArguments& args, const Io& io) {
   const exec::FeatureMap inputs = prepare_inputs(model.description(), args.inputs);
   std::vector<std::string> output_names;
   for (const auto& output : model.description().output()) output_names.push_back(output.name());
+  check_tolerance_names(tolerances, output_names);
   const auto expected_files = expectations(args.expect, args.expect_dir, output_names);
+  // --output-dir writes label and dictionary outputs as NAME.json; an --expect-dir made by it
+  // holds them, and the report says they were left out rather than passing over them in silence.
+  std::vector<std::string> not_compared;
+  if (!args.expect_dir.empty())
+    for (const auto& output : model.description().output())
+      if (!output.type().has_multiarraytype() && !output.type().has_imagetype() &&
+          fs::exists(fs::path(args.expect_dir) / (file_stem_for(output.name()) + ".json")))
+        not_compared.push_back("  " + output.name() + "  not compared: a " + exec::describe_feature_type(output.type()) +
+                               " output; --expect-dir compares the NAME.npy of MultiArray and Image outputs\n");
   std::vector<exec::Tensor> references;
   for (const auto& [name, file] : expected_files) {
     for (const auto& output : model.description().output())
       if (output.name() == name && !output.type().has_multiarraytype() && !output.type().has_imagetype())
         throw Error("--expect names output '" + name + "', a " + exec::describe_feature_type(output.type()) +
-                        "; --expect compares only MultiArray and Image outputs",
-                    Error::Kind::usage);
+                        "; --expect compares only MultiArray and Image outputs");
     references.push_back(exec::io::read_npy(file).to_tensor());
   }
 
@@ -337,6 +346,7 @@ void run_model(RunArguments& args, const Io& io) {
   }
   if (!comparisons.empty()) {
     print_comparisons(comparisons, io.out);
+    for (const std::string& line : not_compared) io.out << line;
     std::string failed;
     for (const Comparison& c : comparisons)
       if (!c.passed) failed += (failed.empty() ? "" : ", ") + c.output;

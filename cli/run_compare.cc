@@ -69,6 +69,19 @@ void parse_tolerances(const std::vector<std::string>& atol, const std::vector<st
   parse_into(rtol, "--rtol", tolerances.rtol, tolerances.rtol_for);
 }
 
+void check_tolerance_names(const Tolerances& tolerances, const std::vector<std::string>& outputs) {
+  auto check = [&](const std::map<std::string, double>& overrides, const std::string& option) {
+    for (const auto& [name, value] : overrides) {
+      if (std::find(outputs.begin(), outputs.end(), name) != outputs.end()) continue;
+      std::string list;
+      for (const std::string& output : outputs) list += (list.empty() ? "" : ", ") + output;
+      throw Error(option + " names '" + name + "', which is not an output of the model; its outputs are: " + list);
+    }
+  };
+  check(tolerances.atol_for, "--atol");
+  check(tolerances.rtol_for, "--rtol");
+}
+
 Comparison compare_output(const std::string& name, const exec::FeatureValue& actual, const exec::Tensor& expected,
                           const std::string& reference, const Tolerances& tolerances) {
   Comparison result;
@@ -91,25 +104,39 @@ Comparison compare_output(const std::string& name, const exec::FeatureValue& act
   result.count = got.size();
   double atol_needed = 0;
   double rtol_needed = 0;
+  constexpr double infinity = std::numeric_limits<double>::infinity();
   for (std::int64_t i = 0; i < got.size(); ++i) {
     const double a = got.data()[i];
     const double e = expected.data()[i];
-    double abs_error = std::fabs(a - e);
-    if (std::isnan(a) && std::isnan(e)) abs_error = 0;
-    else if (std::isnan(abs_error)) abs_error = std::numeric_limits<double>::infinity();
-    const double rel_error = abs_error == 0 ? 0 : e == 0 ? std::numeric_limits<double>::infinity() : abs_error / std::fabs(e);
-    if (abs_error > result.max_abs || (i == 0 && abs_error == 0)) {
+    // NaN matches only NaN and an infinity only itself; no tolerance bridges finite and not.
+    double abs_error = 0;
+    double rel_error = 0;
+    bool mismatch = false;
+    const bool same_special = (std::isnan(a) && std::isnan(e)) || (std::isinf(a) && a == e);
+    if (!same_special && (!std::isfinite(a) || !std::isfinite(e))) {
+      abs_error = infinity;
+      rel_error = infinity;
+      mismatch = true;
+      atol_needed = infinity;
+      rtol_needed = infinity;
+      ++result.not_finite;
+    } else if (!same_special) {
+      abs_error = std::fabs(a - e);
+      rel_error = abs_error == 0 ? 0 : e == 0 ? infinity : abs_error / std::fabs(e);
+      mismatch = abs_error > result.atol + result.rtol * std::fabs(e);
+      atol_needed = std::max(atol_needed, abs_error - result.rtol * std::fabs(e));
+      const double over = abs_error - result.atol;
+      if (over > 0) rtol_needed = std::max(rtol_needed, e == 0 ? infinity : over / std::fabs(e));
+    }
+    if (abs_error > result.max_abs || i == 0) {
       result.max_abs = abs_error;
       result.max_abs_at = index_text(i, got.shape());
     }
-    if (rel_error > result.max_rel || (i == 0 && rel_error == 0)) {
+    if (rel_error > result.max_rel || i == 0) {
       result.max_rel = rel_error;
       result.max_rel_at = index_text(i, got.shape());
     }
-    if (abs_error > result.atol + result.rtol * std::fabs(e)) ++result.mismatches;
-    atol_needed = std::max(atol_needed, abs_error - result.rtol * std::fabs(e));
-    const double over = abs_error - result.atol;
-    if (over > 0) rtol_needed = std::max(rtol_needed, e == 0 ? std::numeric_limits<double>::infinity() : over / std::fabs(e));
+    if (mismatch) ++result.mismatches;
   }
   result.atol_needed = atol_needed;
   result.rtol_needed = rtol_needed;
@@ -126,8 +153,7 @@ std::vector<std::pair<std::string, std::string>> expectations(const std::vector<
     if (std::find(outputs.begin(), outputs.end(), name) == outputs.end()) {
       std::string list;
       for (const std::string& output : outputs) list += (list.empty() ? "" : ", ") + output;
-      throw Error("--expect names '" + name + "', which is not an output of the model; its outputs are: " + list,
-                  Error::Kind::usage);
+      throw Error("--expect names '" + name + "', which is not an output of the model; its outputs are: " + list);
     }
     pairs.emplace_back(name, file);
   }
@@ -156,10 +182,17 @@ void print_comparisons(const std::vector<Comparison>& comparisons, std::ostream&
         << c.max_rel << " at " << c.max_rel_at << "\n";
     out << "    " << c.mismatches << " of " << c.count << " elements outside atol " << c.atol << ", rtol " << c.rtol
         << "\n";
-    out << "    would pass with --atol " << c.output << "=" << rounded_up(c.atol_needed) << " (at rtol " << c.rtol << ")";
-    if (std::isfinite(c.rtol_needed))
-      out << " or --rtol " << c.output << "=" << rounded_up(c.rtol_needed) << " (at atol " << c.atol << ")";
-    out << "\n" << std::defaultfloat;
+    if (c.not_finite > 0) {
+      out << "    no tolerance passes: " << c.not_finite << " element" << (c.not_finite == 1 ? " is" : "s are")
+          << " NaN or infinite on one side only\n";
+    } else {
+      out << "    would pass with --atol " << c.output << "=" << rounded_up(c.atol_needed) << " (at rtol " << c.rtol
+          << ")";
+      if (std::isfinite(c.rtol_needed))
+        out << " or --rtol " << c.output << "=" << rounded_up(c.rtol_needed) << " (at atol " << c.atol << ")";
+      out << "\n";
+    }
+    out << std::defaultfloat;
   }
 }
 

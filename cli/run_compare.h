@@ -23,6 +23,10 @@ struct Tolerances {
 // Parses --atol/--rtol values: "X" sets the default, "NAME=X" an override.
 void parse_tolerances(const std::vector<std::string>& atol, const std::vector<std::string>& rtol, Tolerances& tolerances);
 
+// Every per-output override must name an output of the model: a typo would otherwise leave
+// the default in force without a word.
+void check_tolerance_names(const Tolerances& tolerances, const std::vector<std::string>& outputs);
+
 struct Comparison {
   std::string output;
   std::string reference;  // the file compared with
@@ -33,6 +37,7 @@ struct Comparison {
   double max_rel = 0;
   std::string max_rel_at;
   std::int64_t mismatches = 0;
+  std::int64_t not_finite = 0;  // mismatches where one side is NaN or infinite and the other is not
   std::int64_t count = 0;
   double atol = 0;
   double rtol = 0;

@@ -3,9 +3,11 @@
 #include "cli/run_outputs.h"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "executor/io/image.h"
 #include "executor/io/json_array.h"
@@ -92,28 +94,52 @@ std::pair<std::int64_t, std::int64_t> image_target_size(const cml::ImageFeatureT
   return {image.width(), image.height()};
 }
 
+// An Int32 input holds integers: a fraction in its file is a wrong dtype, not something to
+// round silently (an index or a count would then be off by one somewhere downstream).
+void check_integers(const cml::FeatureDescription& input, const exec::Tensor& tensor) {
+  for (std::int64_t i = 0; i < tensor.size(); ++i) {
+    const float value = tensor.data()[i];
+    const double exact = value;
+    if (std::isfinite(exact) && std::nearbyint(exact) == exact && exact >= -2147483648.0 && exact <= 2147483647.0) continue;
+    std::ostringstream text;
+    text << value;
+    throw Error(describe_named("input", input.name()) + " is " + exec::describe_feature_type(input.type()) +
+                "; element " + std::to_string(i) + " is " + text.str() + ", not a 32-bit integer");
+  }
+}
+
 exec::FeatureValue load_input(const cml::FeatureDescription& input, const fs::path& path) {
   const cml::FeatureType& type = input.type();
   if (type.has_imagetype()) {
     const cml::ImageFeatureType& image = type.imagetype();
-    if (is_image_file(path)) {
-      const auto [width, height] = image_target_size(image, path);
-      exec::io::ImageReadOptions read;
-      read.layout = color_layout(image.colorspace());
-      read.width = width;
-      read.height = height;
-      return exec::FeatureValue::image(exec::io::read_image(path, read), image.colorspace());
+    try {
+      if (is_image_file(path)) {
+        const auto [width, height] = image_target_size(image, path);
+        exec::io::ImageReadOptions read;
+        read.layout = color_layout(image.colorspace());
+        read.width = width;
+        read.height = height;
+        return exec::FeatureValue::image(exec::io::read_image(path, read), image.colorspace());
+      }
+      // An array file for an image input holds the pixel values [C, H, W] directly.
+      return exec::FeatureValue::image(load_array_file(path), image.colorspace());
+    } catch (Error& error) {
+      throw error.within(describe_named("input", input.name()));
     }
-    // An array file for an image input holds the pixel values [C, H, W] directly.
-    return exec::FeatureValue::image(load_array_file(path), image.colorspace());
   }
   if (type.has_multiarraytype()) {
     if (is_image_file(path))
       throw Error("is an image, but input '" + input.name() + "' is a MultiArray; give an .npy or .json array")
           .in_file(path.string());
-    exec::Tensor tensor = load_array_file(path);
+    exec::Tensor tensor;
+    try {
+      tensor = load_array_file(path);
+    } catch (Error& error) {
+      throw error.within(describe_named("input", input.name()));
+    }
     try {
       exec::check_array_input_shape(input, tensor.shape());
+      if (type.multiarraytype().datatype() == cml::ArrayFeatureType::INT32) check_integers(input, tensor);
     } catch (Error& error) {
       throw error.in_file(path.string());
     }
@@ -226,8 +252,7 @@ exec::FeatureMap prepare_inputs(const cml::ModelDescription& description, const 
     if (std::find(declared.begin(), declared.end(), name) != declared.end()) return;
     std::string list;
     for (const std::string& d : declared) list += (list.empty() ? "" : ", ") + d;
-    throw Error(option + " names '" + name + "', which is not an input of the model; its inputs are: " + list,
-                Error::Kind::usage);
+    throw Error(option + " names '" + name + "', which is not an input of the model; its inputs are: " + list);
   };
   for (const auto& [name, file] : files) check_declared(name, "--input");
   for (const auto& [name, shape] : shapes) check_declared(name, "--input-shape");
@@ -252,8 +277,7 @@ exec::FeatureMap prepare_inputs(const cml::ModelDescription& description, const 
     std::string list;
     for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
     throw Error("missing input" + std::string(missing.size() > 1 ? "s " : " ") + list +
-                    "; give each with --input NAME=FILE (.npy, .json or an image) or use --random-inputs",
-                Error::Kind::usage);
+                    "; give each with --input NAME=FILE (.npy, .json or an image) or use --random-inputs");
   }
   return inputs;
 }

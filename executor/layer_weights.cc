@@ -9,11 +9,14 @@ namespace mlconv::exec {
 
 namespace {
 
-void reject_non_finite(std::span<const float> values, std::string_view field) {
+// NaN in stored weights is corruption: no trained or converted value is NaN, and it would
+// silently poison every output it reaches. Infinities are kept: an additive mask of -inf
+// (a bias or a loadConstantND feeding attention) is a deliberate value.
+void reject_nan(std::span<const float> values, std::string_view field) {
   for (std::size_t i = 0; i < values.size(); ++i) {
-    if (!std::isfinite(values[i]))
-      throw Error("weights '" + std::string(field) + "' hold " + (std::isnan(values[i]) ? "NaN" : "infinity") +
-                  " at element " + std::to_string(i) + "; the model's weights are corrupt");
+    if (std::isnan(values[i]))
+      throw Error("weights '" + std::string(field) + "' hold NaN at element " + std::to_string(i) +
+                  "; the model's weights are corrupt");
   }
 }
 
@@ -48,7 +51,7 @@ std::span<const float> LayerWeights::view(std::string_view field, std::int64_t e
   const std::span<const float> values(blob->params->floatvalue().data(),
                                       static_cast<std::size_t>(blob->params->floatvalue().size()));
   check_count(values.size(), field, expected_count);
-  reject_non_finite(values, field);
+  reject_nan(values, field);
   return values;
 }
 
@@ -63,7 +66,7 @@ std::vector<float> LayerWeights::get(std::string_view field, std::int64_t expect
     throw error.within("weights '" + std::string(field) + "'");
   }
   check_count(values.size(), field, expected_count);
-  reject_non_finite(values, field);
+  reject_nan(values, field);
   return values;
 }
 
@@ -78,7 +81,7 @@ std::vector<float> decode_weight_params(const CoreML::Specification::WeightParam
   *holder.mutable_custom()->add_weights() = params;
   LayerWeights weights(holder);
   std::vector<float> values = weights.get_optional("weights[0]");
-  reject_non_finite(values, field);
+  reject_nan(values, field);
   return values;
 }
 

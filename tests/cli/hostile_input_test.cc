@@ -228,7 +228,8 @@ TEST_CASE("hostile: JSON nested past 256 levels is refused before parsing, for g
     CAPTURE(args[0]);
     const auto result = run_mlconv(args);
     CHECK(result.exit_code == 1);
-    CHECK(result.err == message);
+    // An input file's errors also name the input it was read for.
+    CHECK(result.err == (args[0] == "run" ? std::string(message).insert(message.find(":2: ") + 4, "input 'x': ") : message));
   }
   CHECK_FALSE(fs::exists(dir / "out.mlmodel"));
 }

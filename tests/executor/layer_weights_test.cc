@@ -54,5 +54,14 @@ TEST_CASE("LayerWeights::view checks the count and the values like get()") {
   CHECK_THROWS_WITH_AS((void)LayerWeights(layer).view("absent", -1, decoded), "weights 'absent' are missing", Error);
 }
 
+TEST_CASE("LayerWeights keeps infinities: a -inf additive mask is a deliberate value") {
+  Layer layer = inner_product_layer();
+  layer.mutable_innerproduct()->mutable_weights()->set_floatvalue(1, -std::numeric_limits<float>::infinity());
+  std::vector<float> decoded;
+  const std::span<const float> weights = LayerWeights(layer).view("weights", 4, decoded);
+  REQUIRE(weights.size() == 4);
+  CHECK(weights[1] == -std::numeric_limits<float>::infinity());
+}
+
 }  // namespace
 }  // namespace mlconv::exec
