@@ -125,6 +125,10 @@ TEST_CASE("indexing: random layers give pinned values for a fixed seed") {
   auto coin = run_layer(R"(name: "r" input: "s" output: "y" randomBernoulliDynamic { seed: 123 prob: 0.5 })",
                         {Tensor({2}, {2, 4})}, nd);
   check_tensor(coin[0], {2, 4}, {1, 0, 0, 0, 1, 1, 0, 1});
+  // The same draws with the shape from the parameters
+  auto static_coin = run_layer(R"(name: "r" output: "y" randomBernoulliStatic { seed: 123 prob: 0.5 outputShape: [2, 4] })",
+                               {}, nd);
+  check_tensor(static_coin[0], {2, 4}, {1, 0, 0, 0, 1, 1, 0, 1});
   // seed -1: mt19937_64(splitmix64(ctx.seed ^ splitmix64(fnv1a("r")))) with ctx.seed 99
   auto from_context = run_layer(R"(name: "r" input: "x" output: "y" randomUniformLike { seed: -1 maxVal: 1 })",
                                 {Tensor({3})}, {.mapping = ShapeMapping::exact, .seed = 99});
