@@ -215,6 +215,37 @@ class LayerDumper {
   std::vector<fs::path> written_;
 };
 
+// Core ML hands back the shape the network computed, whatever the description declares, so
+// a disagreement is not an error; but it is the first sign of a custom layer whose
+// outputShapes is wrong, or of a stale description an app may rely on.
+void warn_on_undeclared_shapes(const CoreML::Specification::Model& model, const exec::FeatureMap& outputs,
+                               const std::string& file) {
+  for (const auto& output : model.description().output()) {
+    if (!output.type().has_multiarraytype()) continue;
+    const auto& array = output.type().multiarraytype();
+    if (array.shape_size() == 0 || array.ShapeFlexibility_case() != CoreML::Specification::ArrayFeatureType::SHAPEFLEXIBILITY_NOT_SET)
+      continue;
+    const auto found = outputs.find(output.name());
+    if (found == outputs.end() || found->second.kind != exec::FeatureValue::Kind::array) continue;
+    const exec::Shape declared(array.shape().begin(), array.shape().end());
+    std::int64_t declared_count = 1;
+    for (std::int64_t d : declared) declared_count *= d;
+    const exec::Tensor& tensor = found->second.tensor;
+    if (declared_count == tensor.size()) continue;
+    std::string producer;
+    if (const auto network = spec::network_of(model))
+      for (const auto& layer : network->layers)
+        for (const auto& name : layer.output())
+          if (name == output.name())
+            producer = layer.has_custom() ? ", written by layer '" + layer.name() + "' (custom class '" +
+                                              layer.custom().classname() + "', whose outputShapes gives this shape)"
+                                        : ", written by layer '" + layer.name() + "' (" +
+                                              std::string(spec::layer_type_name(layer)) + ")";
+    spdlog::warn("{}: output '{}' has shape {}; the model's description declares {}{}", file, output.name(),
+                 exec::shape_to_string(tensor.shape()), exec::shape_to_string(declared), producer);
+  }
+}
+
 // The process's peak resident set so far, in KiB (Linux's ru_maxrss unit).
 long peak_rss_kib() {
   rusage usage{};
@@ -321,6 +352,7 @@ void run_model(RunArguments& args, const Io& io) {
     throw;
   }
 
+  warn_on_undeclared_shapes(model, outputs, args.model);
   // The run succeeded: every file asked for is written, also when a comparison then fails.
   if (!args.save_inputs.empty()) save_inputs(inputs, args.save_inputs);
   print_outputs(outputs, args.top_k, io.out);

@@ -233,3 +233,17 @@ TEST_CASE("hostile: JSON nested past 256 levels is refused before parsing, for g
   }
   CHECK_FALSE(fs::exists(dir / "out.mlmodel"));
 }
+
+TEST_CASE("hostile: an output whose shape disagrees with the description is run, with a warning naming its layer") {
+  // Core ML returns what the network computed; the warning points at the custom class whose
+  // outputShapes the app's Swift code must match.
+  CoreML::Specification::Model model = mlconv::test::custom_layer_model("Swish");
+  model.mutable_description()->mutable_output(0)->mutable_type()->mutable_multiarraytype()->add_shape(5);
+  const fs::path path = mlconv::test::save_in_scratch(model, "hostile-declared-shape");
+  const auto result = run_mlconv({"run", path.string(), "--random-inputs", "--plugin", swish_plugin});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.find("warning") != std::string::npos);
+  CHECK(result.err.find(path.string() + ": output 'y' has shape [1, 1, 3, 4, 4]; the model's description declares [5], "
+                        "written by layer 'act' (custom class 'Swish', whose outputShapes gives this shape)\n") !=
+        std::string::npos);
+}
