@@ -288,7 +288,7 @@ void save_inputs(const exec::FeatureMap& inputs, const std::string& directory) {
   if (ec) throw Error("cannot create directory: " + ec.message(), Error::Kind::io).in_file(directory);
   for (const auto& [name, value] : inputs) {
     const fs::path base = fs::path(directory) / file_stem_for(name);
-    exec::io::write_npy(base.string() + ".npy", value.tensor);
+    write_array_npy(base.string() + ".npy", value);
     if (value.kind == exec::FeatureValue::Kind::image)
       exec::io::write_png(base.string() + ".png", value.tensor, color_layout(value.color_space));
   }

@@ -154,6 +154,19 @@ void print_latency(const Latency& latency, std::ostream& out) {
   out << std::defaultfloat;
 }
 
+void write_array_npy(const std::string& path, const exec::FeatureValue& value) {
+  if (value.array_type == cml::ArrayFeatureType::DOUBLE) {
+    std::vector<double> wide(value.tensor.values().begin(), value.tensor.values().end());
+    exec::io::write_npy(path, value.tensor.shape(), wide);
+  } else if (value.array_type == cml::ArrayFeatureType::INT32) {
+    std::vector<std::int64_t> ints;
+    for (float v : value.tensor.values()) ints.push_back(static_cast<std::int64_t>(std::llround(v)));
+    exec::io::write_npy(path, value.tensor.shape(), ints);
+  } else {
+    exec::io::write_npy(path, value.tensor);
+  }
+}
+
 void write_output_dir(const exec::FeatureMap& outputs, const std::string& directory) {
   std::error_code ec;
   fs::create_directories(directory, ec);
@@ -161,18 +174,7 @@ void write_output_dir(const exec::FeatureMap& outputs, const std::string& direct
   for (const auto& [name, value] : outputs) {
     const fs::path base = fs::path(directory) / file_stem_for(name);
     switch (value.kind) {
-      case Kind::array:
-        if (value.array_type == cml::ArrayFeatureType::DOUBLE) {
-          std::vector<double> wide(value.tensor.values().begin(), value.tensor.values().end());
-          exec::io::write_npy(base.string() + ".npy", value.tensor.shape(), wide);
-        } else if (value.array_type == cml::ArrayFeatureType::INT32) {
-          std::vector<std::int64_t> ints;
-          for (float v : value.tensor.values()) ints.push_back(static_cast<std::int64_t>(std::llround(v)));
-          exec::io::write_npy(base.string() + ".npy", value.tensor.shape(), ints);
-        } else {
-          exec::io::write_npy(base.string() + ".npy", value.tensor);
-        }
-        break;
+      case Kind::array: write_array_npy(base.string() + ".npy", value); break;
       case Kind::image:
         exec::io::write_npy(base.string() + ".npy", value.tensor);
         exec::io::write_png(base.string() + ".png", value.tensor, color_layout(value.color_space));

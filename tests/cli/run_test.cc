@@ -291,7 +291,11 @@ TEST_CASE("run: an Int32 input refuses fractions, naming the input and the eleme
   std::ofstream(dir / "whole.json") << "[1, -2, 3]\n";
   std::ofstream(dir / "fraction.json") << "[1, 2.5, 3]\n";
   const std::string model_path = (dir / "int32.mlmodel").string();
-  CHECK(run_mlconv({"run", model_path, "-i", "x=" + (dir / "whole.json").string()}).exit_code == 0);
+  CHECK(run_mlconv({"run", model_path, "-i", "x=" + (dir / "whole.json").string(), "--save-inputs",
+                    (dir / "saved").string()})
+            .exit_code == 0);
+  // Saved in the declared element type, as outputs are.
+  CHECK(read_file(dir / "saved" / "x.npy").find("'descr': '<i8'") != std::string::npos);
   const CommandResult bad = run_mlconv({"run", model_path, "-i", "x=" + (dir / "fraction.json").string()});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err == "mlconv: error: " + (dir / "fraction.json").string() +
