@@ -1,0 +1,264 @@
+# Reads the literal expectations out of a kernel test file and compares them with a
+# family script's recomputation. Reading the C++ text (rather than a copy of the numbers)
+# means an edited literal is checked the next time this runs.
+import os
+import re
+
+import numpy as np
+
+KERNELS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "executor", "kernels")
+
+# doctest::Approx's default epsilon (100 float epsilons) with its scale of 1.
+APPROX_EPSILON = float(np.finfo(np.float32).eps) * 100
+# check_tensor's default atol and rtol; check_summary's default tolerance.
+TENSOR_TOLERANCE = 1e-5
+SUMMARY_TOLERANCE = 1e-3
+
+_NAME = re.compile(r'TEST_CASE\("((?:[^"\\]|\\.)*)"\)')
+_CALL = re.compile(r"\b(check_tensor|check_summary)\(")
+# CHECK(out[0].data()[i] == doctest::Approx(v)) or, compared exactly, CHECK(out[0].data()[i] == v)
+_POINT = re.compile(r"CHECK\(\s*\w+\[0\]\.data\(\)\[(\d+)\]\s*==\s*(?:doctest::Approx\(([^()]+)\)|([^()\s]+))\s*\)")
+_CONST = re.compile(r"(?:constexpr|const)\s+(?:float|double)\s+(\w+)\s*=\s*([^;]+);")
+_FLOAT_SUFFIX = re.compile(r"(\d\.?\d*(?:[eE][-+]?\d+)?)[fF]\b")
+_FILLED = re.compile(r"std::vector<float>\(\s*(\d+)\s*,\s*([^()]+)\)$")
+_INDEXED = re.compile(r"(\w+)\[\w+\]$")
+
+
+class Check:
+    def __init__(self, kind, **fields):
+        self.kind = kind  # "tensor", "summary" or "point"
+        self.__dict__.update(fields)
+
+
+def _number(text, constants=None):
+    """A C++ float literal, or a simple arithmetic expression over named constants."""
+    text = _FLOAT_SUFFIX.sub(r"\1", text.strip())
+    try:
+        return float(text)
+    except ValueError:
+        return float(eval(text, {"__builtins__": {}}, dict(constants or {})))  # noqa: S307 (test sources only)
+
+
+def _closing(text, start):
+    """Index just past the bracket that closes the one at text[start]."""
+    pairs = {"(": ")", "{": "}", "[": "]"}
+    stack = []
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            i += 1
+            while text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif ch == "R" and text.startswith('R"(', i):
+            i = text.index(')"', i) + 1
+        elif ch in pairs:
+            stack.append(pairs[ch])
+        elif ch in ")}]":
+            if not stack or stack.pop() != ch:
+                raise ValueError("unbalanced brackets near: " + text[start:start + 80])
+            if not stack:
+                return i + 1
+        i += 1
+    raise ValueError("unclosed bracket near: " + text[start:start + 80])
+
+
+def _split_args(text):
+    args, depth, current = [], 0, []
+    for ch in text:
+        if ch in "({[":
+            depth += 1
+        elif ch in ")}]":
+            depth -= 1
+        if ch == "," and depth == 0:
+            args.append("".join(current).strip())
+            current = []
+        else:
+            current.append(ch)
+    args.append("".join(current).strip())
+    return args
+
+
+def _braced(text, body):
+    """The {...} text of a literal, or of the named vector defined earlier in the case."""
+    text = text.strip()
+    if text.startswith("{"):
+        return text
+    match = re.search(r"\b" + re.escape(text) + r"\s*=\s*\{", body)
+    if not match:
+        raise ValueError("cannot find the values of '%s'" % text)
+    start = match.end() - 1
+    return body[start:_closing(body, start)]
+
+
+def _list(text, body, constants):
+    """The numbers of a literal list; for `name[i]` (one check inside a loop over a vector of
+    vectors) a list of such lists, one per iteration."""
+    text = text.strip()
+    filled = _FILLED.match(text)
+    if filled:
+        return [_number(filled.group(2), constants)] * int(filled.group(1))
+    indexed = _INDEXED.match(text)
+    if indexed:
+        outer = _braced(indexed.group(1), body).strip()[1:-1]
+        rows, i = [], 0
+        while True:
+            start = outer.find("{", i)
+            if start < 0:
+                return rows
+            stop = _closing(outer, start)
+            rows.append(_list(outer[start:stop], body, constants))
+            i = stop
+    inner = _braced(text, body).strip()[1:-1]
+    return [_number(v, constants) for v in inner.split(",") if v.strip()]
+
+
+def parse_cases(source):
+    """{case name: [Check, ...]} in source order, for every TEST_CASE of the file."""
+    with open(os.path.join(KERNELS_DIR, source)) as f:
+        text = f.read()
+    constants = {}
+    for m in _CONST.finditer(text):
+        try:
+            constants[m.group(1)] = _number(m.group(2), constants)
+        except Exception:  # not arithmetic (a NaN from numeric_limits, say); no pinned value uses it
+            pass
+    heads = list(_NAME.finditer(text))
+    cases = {}
+    for k, head in enumerate(heads):
+        name = head.group(1)
+        if name in cases:
+            raise ValueError("%s: duplicate TEST_CASE name '%s'" % (source, name))
+        body = text[head.end():heads[k + 1].start() if k + 1 < len(heads) else len(text)]
+        found = []
+        for m in _CALL.finditer(body):
+            open_paren = m.end() - 1
+            args = _split_args(body[open_paren + 1:_closing(body, open_paren) - 1])
+            shape = [int(v) for v in _list(args[1], body, {})]
+            if m.group(1) == "check_tensor":
+                tol = _number(args[3], constants) if len(args) > 3 else TENSOR_TOLERANCE
+                found.append((m.start(), Check("tensor", shape=shape, values=_list(args[2], body, constants), tol=tol)))
+            else:
+                tol = _number(args[4]) if len(args) > 4 else SUMMARY_TOLERANCE
+                found.append((m.start(), Check("summary", shape=shape, total=_number(args[2]),
+                                               weighted=_number(args[3]), tol=tol)))
+        for m in _POINT.finditer(body):
+            exact = m.group(3) is not None
+            found.append((m.start(), Check("point", index=int(m.group(1)), exact=exact,
+                                           value=_number(m.group(3) if exact else m.group(2), constants))))
+        cases[name] = [c for _, c in sorted(found, key=lambda p: p[0])]
+    return cases
+
+
+def _squeezed(shape):
+    return [int(d) for d in shape if d != 1]
+
+
+def _approx(actual, expected, epsilon):
+    return abs(actual - expected) < epsilon * (1.0 + max(abs(actual), abs(expected)))
+
+
+def compare(checks, results, known=()):
+    """Failure messages for one case: `results` holds one array per check_tensor / check_summary
+    call, in order; a point check reads the array of the call before it. `known` lists
+    (call number, element index) pairs of reported mismatches, which still fail but are named."""
+    calls = [c for c in checks if c.kind != "point"]
+    if len(results) != len(calls):
+        return ["recomputed %d outputs for %d pinned calls" % (len(results), len(calls))]
+    failures = []
+    y = None
+    where = ""
+    call = -1
+    for check in checks:
+        if check.kind == "point":
+            if y is None:  # the call it reads failed above; one before any call cannot be checked
+                if call < 0:
+                    failures.append("data()[%d] is checked before any check_tensor / check_summary" % check.index)
+                continue
+            flat = y.reshape(-1)
+            got = flat[check.index] if check.index < flat.size else float("nan")
+            ok = got == check.value if check.exact else _approx(got, check.value, APPROX_EPSILON)
+            if not ok:
+                failures.append("%s: data()[%d] recomputed %.9g, pinned %.9g" % (where, check.index, got, check.value))
+            continue
+        call += 1
+        where = "call %d (check_%s)" % (call + 1, check.kind)
+        variants = check.kind == "tensor" and check.values and isinstance(check.values[0], list)
+        outputs = results[call] if variants else [results[call]]
+        expected_lists = check.values if variants else [getattr(check, "values", None)]
+        if len(outputs) != len(expected_lists):
+            failures.append("%s: recomputed %d loop iterations, %d pinned" % (where, len(outputs), len(expected_lists)))
+            y = None
+            continue
+        for k, (output, values) in enumerate(zip(outputs, expected_lists)):
+            label = where + (" iteration %d" % k if variants else "")
+            y = np.asarray(output, dtype=np.float64)
+            if y.size != int(np.prod(check.shape)) or _squeezed(y.shape) != _squeezed(check.shape):
+                failures.append("%s: shape %s recomputed, %s pinned" % (label, list(y.shape), check.shape))
+                y = None
+                continue
+            flat = y.reshape(-1)
+            if check.kind == "summary":
+                total = flat.sum()
+                weighted = (flat * (np.arange(flat.size) % 7 + 1)).sum()
+                for name, got, pin in (("sum", total, check.total), ("weighted sum", weighted, check.weighted)):
+                    if not _approx(got, pin, check.tol):
+                        failures.append("%s: %s recomputed %.9g, pinned %.9g" % (label, name, got, pin))
+                continue
+            expected = np.asarray(values, dtype=np.float64)
+            if expected.size != flat.size:
+                failures.append("%s: %d values pinned for %d outputs" % (label, expected.size, flat.size))
+                continue
+            bad = np.nonzero(np.abs(flat - expected) > check.tol + check.tol * np.abs(expected))[0]
+            for i in bad:
+                tag = " [known mismatch]" if (call + 1, int(i)) in known else ""
+                failures.append("%s: element %d recomputed %.9g, pinned %.9g%s" % (label, i, flat[i], expected[i], tag))
+    return failures
+
+
+def verify(source, recompute, skipped, known_mismatches=None):
+    """Runs every recomputation of a family and accounts for every TEST_CASE of its file.
+    Returns (recomputed count, {reason: count}, failure messages)."""
+    known_mismatches = known_mismatches or {}
+    cases = parse_cases(source)
+    failures = []
+    for name in sorted(set(recompute) | set(skipped)):
+        if name not in cases:
+            failures.append("%s: '%s' is listed by the script but is not a TEST_CASE of the file" % (source, name))
+        elif name in recompute and name in skipped:
+            failures.append("%s: '%s' is both recomputed and skipped" % (source, name))
+    reasons = {}
+    done = 0
+    for name, checks in cases.items():
+        if name in skipped:
+            if checks and "pins no values" in skipped[name]:
+                failures.append("%s: '%s' is skipped as pinning no values but has %d pinned checks"
+                                % (source, name, len(checks)))
+            reasons[skipped[name]] = reasons.get(skipped[name], 0) + 1
+            continue
+        if name not in recompute:
+            failures.append("%s: '%s' is neither recomputed nor listed as skipped" % (source, name))
+            continue
+        if not checks:
+            failures.append("%s: '%s' pins no values; list it as skipped" % (source, name))
+            continue
+        try:
+            results = recompute[name]()
+        except Exception as error:  # a broken recomputation must fail the check, not hide it
+            failures.append("%s: '%s': recomputation raised %r" % (source, name, error))
+            continue
+        problems = compare(checks, results, known_mismatches.get(name, ()))
+        failures.extend("%s: '%s': %s" % (source, name, p) for p in problems)
+        done += 1
+    return done, reasons, failures
+
+
+def report(family, source, recompute, skipped, known_mismatches=None):
+    done, reasons, failures = verify(source, recompute, skipped, known_mismatches)
+    skipped_count = sum(reasons.values())
+    why = "; ".join("%d: %s" % (n, r) for r, n in sorted(reasons.items()))
+    print("%s (%s): %d pinned cases recomputed, %d skipped%s" % (
+        family, source, done, skipped_count, " (" + why + ")" if why else ""))
+    for f in failures:
+        print("  MISMATCH " + f)
+    return not failures
