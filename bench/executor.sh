@@ -11,7 +11,8 @@
 #
 # Environment (optional): MLCONV_BENCH_BUILD (default <repo>/build-bench, Release),
 # MLCONV_BENCH_DATA (default /tmp/mlconv-bench), MLCONV_BENCH_REPEAT (timed runs, default 20),
-# MLCONV_BENCH_ROUNDS (alternating rounds of both runtimes, default 3),
+# MLCONV_BENCH_ROUNDS (alternating rounds of both runtimes, default 5),
+# MLCONV_BENCH_MEMORY_ROUNDS (pairs of baseline and net runs for the memory table, default 5),
 # MLCONV_BENCH_ORT (directory holding node_modules/onnxruntime-node; installed there when missing),
 # MLCONV_BENCH_PREBUILT=1 (use the mlconv and plugin already in MLCONV_BENCH_BUILD; no configure or build).
 set -euo pipefail
@@ -20,7 +21,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${MLCONV_BENCH_BUILD:-$root/build-bench}
 data=${MLCONV_BENCH_DATA:-/tmp/mlconv-bench}/executor
 repeat=${MLCONV_BENCH_REPEAT:-20}
-rounds=${MLCONV_BENCH_ROUNDS:-3}
+rounds=${MLCONV_BENCH_ROUNDS:-5}
+memory_rounds=${MLCONV_BENCH_MEMORY_ROUNDS:-5}
 ort_dir=${MLCONV_BENCH_ORT:-${MLCONV_BENCH_DATA:-/tmp/mlconv-bench}/ort}
 target_ratio=1.5
 
@@ -98,34 +100,37 @@ PY
   done
 done
 
-# The baseline: the same command on a one-ReLU model, so "used" leaves out what every run costs
-# whatever the model (binary, libraries, protobuf's descriptor tables, the plugin, the threads).
+# Memory: the baseline is the same command on a one-ReLU model, so "used" leaves out what every
+# run costs whatever the model (binary, libraries, protobuf's descriptor tables, the plugin, the
+# threads). Each net run is paired with a baseline run just before it and the verdict is on the
+# median of the paired differences: on the bench machine the file-backed part of RSS (library
+# pages mapped around each fault) moves by up to 0.7 MB between runs and in spells, on both sides.
 echo
+echo "== memory: $memory_rounds pairs of (baseline, net) runs per net and thread count"
 printf '%-14s %7s %10s %10s %10s %10s %10s %10s\n' net threads "weights" "live max" "limit" "baseline" "RSS peak" "RSS used"
-for threads in 1 2; do
-  for ((round = 1; round <= rounds; ++round)); do
-    "$mlconv" run "$data/baseline.mlmodel" --plugin "$swish" -i "input=$data/baseline_input.npy" --threads "$threads" \
-      --repeat "$repeat" --json "$data/baseline.t$threads.r$round.json" >/dev/null ||
-      die "mlconv run failed on the baseline model"
-  done
-done
 for net in article mobilenet_v1 resnet_56x56; do
   for threads in 1 2; do
-    line=$(/usr/bin/python3 - "$data/$net.t$threads" "$data/$net.onnx" "$data/baseline.t$threads" "$rounds" <<'PY'
+    for ((round = 1; round <= memory_rounds; ++round)); do
+      for model in baseline "$net"; do
+        "$mlconv" run "$data/$model.mlmodel" --plugin "$swish" -i "input=$data/${model}_input.npy" --threads "$threads" \
+          --repeat "$repeat" --json "$data/$net.t$threads.m$round.$model.json" >/dev/null ||
+          die "mlconv run failed on $model"
+      done
+    done
+    line=$(/usr/bin/python3 - "$data/$net.t$threads" "$data/$net.onnx" "$net" "$memory_rounds" <<'PY'
 import json, statistics, sys
 import onnx
 from onnx import numpy_helper
-rounds = range(1, int(sys.argv[4]) + 1)
-runs = [json.load(open(f"{sys.argv[1]}.r{r}.json"))["memory"] for r in rounds]
+prefix, net, rounds = sys.argv[1], sys.argv[3], range(1, int(sys.argv[4]) + 1)
+def memory(r, model):
+    return json.load(open(f"{prefix}.m{r}.{model}.json"))["memory"]
 weights = sum(numpy_helper.to_array(t).nbytes for t in onnx.load(sys.argv[2]).graph.initializer)
 mib = 1 << 20
-live = max(run["peak_live_blob_bytes"] for run in runs)
+live = max(memory(r, net)["peak_live_blob_bytes"] for r in rounds)
 limit = weights + 2 * live
-# Medians over the rounds, as for latency: a single run's peak moves by about 0.3 MB with
-# where malloc happens to place things.
-base = statistics.median(json.load(open(f"{sys.argv[3]}.r{r}.json"))["memory"]["peak_rss_kib"] for r in rounds) * 1024
-peak = statistics.median(run["peak_rss_kib"] for run in runs) * 1024
-used = peak - base
+base = statistics.median(memory(r, "baseline")["peak_rss_kib"] for r in rounds) * 1024
+peak = statistics.median(memory(r, net)["peak_rss_kib"] for r in rounds) * 1024
+used = statistics.median((memory(r, net)["peak_rss_kib"] - memory(r, "baseline")["peak_rss_kib"]) * 1024 for r in rounds)
 print(f"{weights / mib:8.1f}MB {live / mib:8.1f}MB {limit / mib:8.1f}MB {base / mib:8.1f}MB {peak / mib:8.1f}MB "
       f"{used / mib:8.1f}MB {'FAIL' if used > limit else 'ok'}")
 PY
@@ -135,6 +140,6 @@ PY
   done
 done
 echo "(limit = weights (the ONNX initializers' bytes) + 2 x live max (run --json's peak_live_blob_bytes);"
-echo " RSS used = this net's peak RSS - the peak RSS of the same command on the one-ReLU baseline model,"
-echo " each the median over the rounds)"
+echo " RSS used = the median over the pairs of this net's peak RSS - the peak RSS of the baseline run before it;"
+echo " baseline and RSS peak columns: the medians of each side)"
 exit $status
