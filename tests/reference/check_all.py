@@ -11,7 +11,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-FAMILIES = ["convolution", "pooling", "dense", "resampling", "normalization"]
+FAMILIES = ["convolution", "pooling", "dense", "resampling", "normalization", "reduction", "activation",
+            "arithmetic_unary", "shape"]
 
 
 def main():
