@@ -29,11 +29,11 @@ std::string array_dtype_name(const exec::FeatureValue& value);
 void print_outputs(const exec::FeatureMap& outputs, int top_k, std::ostream& out);
 void print_latency(const Latency& latency, std::ostream& out);
 
-// NAME.npy per array output, NAME.json for dictionaries and labels, NAME.png + NAME.npy for images.
 // An array feature as .npy in its declared element type (float64 for Double, int64 for Int32,
 // else float32), so NumPy reads back what the model declares.
 void write_array_npy(const std::string& path, const exec::FeatureValue& value);
 
+// NAME.npy per array output, NAME.json for dictionaries and labels, NAME.png + NAME.npy for images.
 void write_output_dir(const exec::FeatureMap& outputs, const std::string& directory);
 
 // {"outputs": {NAME: {"shape", "dtype", "data"}}, "load_ms", "latency_ms": {"first", "min", "median"}}

@@ -2,7 +2,9 @@
 // transposed, with weights from a second input) and convolution3d. Parameters
 // are checked and weights packed when the model loads; the arithmetic is in
 // convolution_engine.cc and convolution_winograd.cc.
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <optional>
 #include <string>
 #include <vector>
@@ -69,8 +71,11 @@ class Convolution final : public Kernel {
       std::vector<float> decoded;
       const std::span<const float> plain = weights.view("weights", out_channels_ * kernel_channels_ * taps, decoded);
       const ConvGeometry g = geometry_base(kernel_channels_ * groups_);
-      // The transformed weights replace the plain ones: most shapes run Winograd.
-      if (winograd_applicable(g)) {
+      // The transformed weights replace the plain ones: most shapes run Winograd. Weights may hold
+      // infinities (only NaN is refused), and the transforms would turn inf - inf into NaN where
+      // the direct sum gives an infinity; such a layer keeps the plain weights.
+      const bool finite = std::all_of(plain.begin(), plain.end(), [](float w) { return std::isfinite(w); });
+      if (finite && winograd_applicable(g)) {
         winograd_ = winograd_weights(g, plain.data());
       } else {
         weights_ = ConvolutionWeights(g, plain.data());

@@ -211,6 +211,8 @@ RECOMPUTE = {
 }
 
 SKIPPED = {
+    "convolution: an infinite weight gives infinities, not the NaN Winograd's transforms would make":
+        "expected values computed in the test itself (infinities from an all-ones input)",
     "convolution: parameter and shape errors": "checks error messages only, pins no values",
     "convolution3d: parameter errors": "checks error messages only, pins no values",
 }

@@ -4,6 +4,9 @@
 // (zero-pad, slide the dilated window, sum; deconvolution as scatter-add, then crop).
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -249,6 +252,21 @@ TEST_CASE("convolution: 3x3 stride-1 layers with enough channels take the Winogr
   check_summary(out[0], {1, 1, 32, 15, 16}, -9.9453125, -46.375);
   CHECK(out[0].data()[0] == doctest::Approx(-2.359375));
   CHECK(out[0].data()[2999] == doctest::Approx(0.9765625));
+}
+
+TEST_CASE("convolution: an infinite weight gives infinities, not the NaN Winograd's transforms would make") {
+  // 16 -> 16 channels, 3x3 on 14x14 (a Winograd shape); weight [0][0][0][0] is +inf and every input is 1,
+  // so output channel 0 is +inf wherever its top-left tap reads the input, and the others stay finite.
+  Layer layer = conv_layer(R"(name: "c" input: "x" output: "y" convolution {
+      outputChannels: 16 kernelChannels: 16 kernelSize: [3, 3] same { } })", 2304);
+  layer.mutable_convolution()->mutable_weights()->set_floatvalue(0, std::numeric_limits<float>::infinity());
+  Tensor ones({1, 1, 16, 14, 14});
+  std::fill(ones.data(), ones.data() + ones.size(), 1.0F);
+  const auto out = testing::run_layer(layer, {ones});
+  REQUIRE(out[0].shape() == Shape{1, 1, 16, 14, 14});
+  for (std::int64_t y = 1; y < 14; ++y)
+    for (std::int64_t x = 1; x < 14; ++x) CHECK(out[0].data()[y * 14 + x] == std::numeric_limits<float>::infinity());
+  for (std::int64_t i = 196; i < out[0].size(); ++i) REQUIRE(std::isfinite(out[0].data()[i]));
 }
 
 TEST_CASE("convolution: a Winograd layer keeps only transformed weights and recovers them for a small output") {
