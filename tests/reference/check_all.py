@@ -12,7 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 FAMILIES = ["convolution", "pooling", "dense", "resampling", "normalization", "reduction", "activation",
-            "arithmetic_unary", "shape"]
+            "arithmetic_unary", "shape", "shape_nd", "shape_slice", "indexing"]
 
 
 def main():

@@ -220,10 +220,13 @@ def _close(actual, expected, check):
     return close | (np.isnan(actual) & np.isnan(expected))
 
 
-def compare(checks, results, known=()):
+def compare(checks, results, known=(), exact_shapes=False):
     """Failure messages for one case: `results` holds one array per check_tensor / check_summary
     call, in order; a point check reads the array of the call before it. `known` lists
-    (call number, element index) pairs of reported mismatches, which still fail but are named."""
+    (call number, element index) pairs of reported mismatches, which still fail but are named.
+    Shapes are compared without their unit axes unless `exact_shapes` (as check_tensor does),
+    for families whose recomputations produce the full output shape (the ND shape layers,
+    where a unit axis is the layer's whole effect)."""
     calls = [c for c in checks if c.kind != "point"]
     if len(results) != len(calls):
         return ["recomputed %d outputs for %d pinned calls" % (len(results), len(calls))]
@@ -257,7 +260,8 @@ def compare(checks, results, known=()):
             y = np.asarray(output, dtype=np.float64)
             if check.shape is None:  # a helper call pins the values only
                 pass
-            elif y.size != int(np.prod(check.shape)) or _squeezed(y.shape) != _squeezed(check.shape):
+            elif y.size != int(np.prod(check.shape)) or (
+                    list(y.shape) != check.shape if exact_shapes else _squeezed(y.shape) != _squeezed(check.shape)):
                 failures.append("%s: shape %s recomputed, %s pinned" % (label, list(y.shape), check.shape))
                 y = None
                 continue
@@ -282,7 +286,7 @@ def compare(checks, results, known=()):
     return failures
 
 
-def verify(source, recompute, skipped, known_mismatches=None, helpers=None, named=None):
+def verify(source, recompute, skipped, known_mismatches=None, helpers=None, named=None, exact_shapes=False):
     """Runs every recomputation of a family and accounts for every TEST_CASE of its file.
     Returns (recomputed count, {reason: count}, failure messages)."""
     known_mismatches = known_mismatches or {}
@@ -313,14 +317,14 @@ def verify(source, recompute, skipped, known_mismatches=None, helpers=None, name
         except Exception as error:  # a broken recomputation must fail the check, not hide it
             failures.append("%s: '%s': recomputation raised %r" % (source, name, error))
             continue
-        problems = compare(checks, results, known_mismatches.get(name, ()))
+        problems = compare(checks, results, known_mismatches.get(name, ()), exact_shapes)
         failures.extend("%s: '%s': %s" % (source, name, p) for p in problems)
         done += 1
     return done, reasons, failures
 
 
-def report(family, source, recompute, skipped, known_mismatches=None, helpers=None, named=None):
-    done, reasons, failures = verify(source, recompute, skipped, known_mismatches, helpers, named)
+def report(family, source, recompute, skipped, known_mismatches=None, helpers=None, named=None, exact_shapes=False):
+    done, reasons, failures = verify(source, recompute, skipped, known_mismatches, helpers, named, exact_shapes)
     skipped_count = sum(reasons.values())
     why = "; ".join("%d: %s" % (n, r) for r, n in sorted(reasons.items()))
     print("%s (%s): %d pinned cases recomputed, %d skipped%s" % (
