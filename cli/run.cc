@@ -228,10 +228,8 @@ void warn_on_undeclared_shapes(const CoreML::Specification::Model& model, const 
     const auto found = outputs.find(output.name());
     if (found == outputs.end() || found->second.kind != exec::FeatureValue::Kind::array) continue;
     const exec::Shape declared(array.shape().begin(), array.shape().end());
-    std::int64_t declared_count = 1;
-    for (std::int64_t d : declared) declared_count *= d;
     const exec::Tensor& tensor = found->second.tensor;
-    if (declared_count == tensor.size()) continue;
+    if (exec::element_count(declared) == tensor.size()) continue;
     std::string producer;
     if (const auto network = spec::network_of(model))
       for (const auto& layer : network->layers)
