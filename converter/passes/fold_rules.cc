@@ -115,7 +115,7 @@ std::vector<std::size_t> broadcast_sources(const Dims& out, const Dims& in) {
   return sources;
 }
 
-std::optional<TensorData> identity(FoldContext& c) { return *c.constant(0); }
+std::optional<TensorData> identity(FoldContext& c) { return c.required(0); }
 
 std::optional<TensorData> constant_node(FoldContext& c) {
   const Node& node = c.node();
@@ -156,7 +156,7 @@ std::optional<TensorData> size_of(FoldContext& c) {
 }
 
 std::optional<TensorData> cast(FoldContext& c) {
-  const TensorData& in = *c.constant(0);
+  const TensorData& in = c.required(0);
   const auto to = element_type_of_onnx(c.attr_int("to", 0));
   if (!to || *to == ElementType::string || in.type == ElementType::string) return std::nullopt;
   if (is_integral(in.type)) return store_as(*to, in.dims, in.to_ints());
@@ -167,13 +167,13 @@ std::optional<TensorData> cast(FoldContext& c) {
 std::optional<TensorData> relayout(FoldContext& c) {
   const auto dims = c.output_dims();
   if (!dims) return std::nullopt;
-  TensorData out = *c.constant(0);
+  TensorData out = c.required(0);
   out.dims = *dims;
   return out;
 }
 
 std::optional<TensorData> transpose(FoldContext& c) {
-  const TensorData& in = *c.constant(0);
+  const TensorData& in = c.required(0);
   const auto out_dims = c.output_dims();
   if (!out_dims) return std::nullopt;
   Dims reversed(in.dims.size());
@@ -191,7 +191,7 @@ std::optional<TensorData> concat(FoldContext& c) {
   const auto out_dims = c.output_dims();
   if (!out_dims) return std::nullopt;
   const std::size_t axis = c.axis(c.attr_int("axis", 0), out_dims->size(), "axis");
-  const ElementType type = c.constant(0)->type;
+  const ElementType type = c.required(0).type;
   const std::size_t size = element_size(type);
   std::size_t outer = 1;
   for (std::size_t a = 0; a < axis; ++a) outer *= static_cast<std::size_t>((*out_dims)[a]);
@@ -199,7 +199,7 @@ std::optional<TensorData> concat(FoldContext& c) {
   out.bytes.reserve(count_of(*out_dims) * size);
   for (std::size_t o = 0; o < outer; ++o) {
     for (std::size_t i = 0; i < c.input_count(); ++i) {
-      const TensorData& in = *c.constant(i);
+      const TensorData& in = c.required(i);
       if (in.type != type) c.fail("input " + std::to_string(i) + " is " + std::string(element_type_name(in.type)) + "; input 0 is " + std::string(element_type_name(type)));
       const std::size_t block = count_of(in.dims) / outer * size;
       out.bytes.append(in.bytes.str().substr(o * block, block));
@@ -209,9 +209,9 @@ std::optional<TensorData> concat(FoldContext& c) {
 }
 
 std::optional<TensorData> gather(FoldContext& c) {
-  const TensorData& data = *c.constant(0);
-  const auto indices = c.constant(1)->to_ints();
-  const Dims& index_dims = c.constant(1)->dims;
+  const TensorData& data = c.required(0);
+  const auto indices = c.required(1).to_ints();
+  const Dims& index_dims = c.required(1).dims;
   const std::size_t axis = c.axis(c.attr_int("axis", 0), data.dims.size(), "axis");
   const std::int64_t extent = data.dims[axis];
   Dims out_dims(data.dims.begin(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis));
@@ -239,15 +239,15 @@ std::optional<TensorData> gather(FoldContext& c) {
 }
 
 std::optional<TensorData> slice(FoldContext& c) {
-  const TensorData& in = *c.constant(0);
+  const TensorData& in = c.required(0);
   const auto out_dims = c.output_dims();
   if (!out_dims) return std::nullopt;
-  const auto starts = c.constant(1)->to_ints();
+  const auto starts = c.required(1).to_ints();
   Dims axes(starts.size());
   for (std::size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<std::int64_t>(i);
-  if (c.constant(3) != nullptr) axes = c.constant(3)->to_ints();
+  if (c.constant(3) != nullptr) axes = c.required(3).to_ints();
   Dims steps(starts.size(), 1);
-  if (c.constant(4) != nullptr) steps = c.constant(4)->to_ints();
+  if (c.constant(4) != nullptr) steps = c.required(4).to_ints();
   Dims begin(in.dims.size(), 0);
   Dims step(in.dims.size(), 1);
   for (std::size_t i = 0; i < starts.size(); ++i) {
@@ -267,8 +267,8 @@ std::optional<TensorData> slice(FoldContext& c) {
 }
 
 std::optional<TensorData> expand(FoldContext& c) {
-  const TensorData& in = *c.constant(0);
-  const Dims out_dims = broadcast_dims(c, in.dims, c.constant(1)->to_ints());
+  const TensorData& in = c.required(0);
+  const Dims out_dims = broadcast_dims(c, in.dims, c.required(1).to_ints());
   const auto sources = broadcast_sources(out_dims, in.dims);
   const std::size_t size = element_size(in.type);
   TensorData out{in.type, out_dims, std::string(sources.size() * size, '\0')};
@@ -277,7 +277,7 @@ std::optional<TensorData> expand(FoldContext& c) {
 }
 
 std::optional<TensorData> constant_of_shape(FoldContext& c) {
-  const Dims dims = c.constant(0)->to_ints();
+  const Dims dims = c.required(0).to_ints();
   TensorData fill = TensorData::from_floats({}, {0.0F});
   if (const Attribute* value = c.node().find_attribute("value")) fill = value->as_tensor();
   if (fill.element_count() != 1) c.fail("attribute 'value' must hold one element");
@@ -292,11 +292,11 @@ std::optional<TensorData> constant_of_shape(FoldContext& c) {
 }
 
 std::optional<TensorData> range(FoldContext& c) {
-  const TensorData& start = *c.constant(0);
+  const TensorData& start = c.required(0);
   if (is_integral(start.type)) {
     const std::int64_t first = start.to_ints().at(0);
-    const std::int64_t limit = c.constant(1)->to_ints().at(0);
-    const std::int64_t delta = c.constant(2)->to_ints().at(0);
+    const std::int64_t limit = c.required(1).to_ints().at(0);
+    const std::int64_t delta = c.required(2).to_ints().at(0);
     if (delta == 0) c.fail("delta must not be 0");
     // In 128 bits: limit - first alone can pass 2^63.
     const __int128 span = static_cast<__int128>(limit) - first + delta + (delta > 0 ? -1 : 1);
@@ -308,8 +308,8 @@ std::optional<TensorData> range(FoldContext& c) {
     return store_as(start.type, {n}, values);
   }
   const double first = reals(start).at(0);
-  const double limit = reals(*c.constant(1)).at(0);
-  const double delta = reals(*c.constant(2)).at(0);
+  const double limit = reals(c.required(1)).at(0);
+  const double delta = reals(c.required(2)).at(0);
   if (delta == 0) c.fail("delta must not be 0");
   const double count = std::ceil((limit - first) / delta);
   if (!(count <= static_cast<double>(max_folded_elements))) {
@@ -351,8 +351,8 @@ constexpr std::array arithmetic_ops = {
 
 std::optional<TensorData> arithmetic(FoldContext& c) {
   const auto* op = std::find_if(arithmetic_ops.begin(), arithmetic_ops.end(), [&](const Arithmetic& a) { return a.op_type == c.node().op_type; });
-  const TensorData& a = *c.constant(0);
-  const TensorData& b = *c.constant(1);
+  const TensorData& a = c.required(0);
+  const TensorData& b = c.required(1);
   const Dims out_dims = broadcast_dims(c, a.dims, b.dims);
   const auto from_a = broadcast_sources(out_dims, a.dims);
   const auto from_b = broadcast_sources(out_dims, b.dims);
@@ -375,9 +375,9 @@ std::optional<TensorData> arithmetic(FoldContext& c) {
 }
 
 std::optional<TensorData> where(FoldContext& c) {
-  const TensorData& cond = *c.constant(0);
-  const TensorData& x = *c.constant(1);
-  const TensorData& y = *c.constant(2);
+  const TensorData& cond = c.required(0);
+  const TensorData& x = c.required(1);
+  const TensorData& y = c.required(2);
   if (x.type != y.type) c.fail("X and Y have different element types");
   const Dims out_dims = broadcast_dims(c, broadcast_dims(c, cond.dims, x.dims), y.dims);
   const auto from_c = broadcast_sources(out_dims, cond.dims);
@@ -411,7 +411,7 @@ constexpr std::array unary_ops = {
 
 std::optional<TensorData> unary(FoldContext& c) {
   const auto* op = std::find_if(unary_ops.begin(), unary_ops.end(), [&](const Unary& u) { return u.op_type == c.node().op_type; });
-  const TensorData& in = *c.constant(0);
+  const TensorData& in = c.required(0);
   if (is_integral(in.type)) {
     auto values = in.to_ints();
     for (auto& v : values) v = integer_from<std::int64_t>(op->real(static_cast<double>(v)));
@@ -424,11 +424,11 @@ std::optional<TensorData> unary(FoldContext& c) {
 
 // ReduceSum/Prod/Max/Min/Mean over the axes the shape rule reduced.
 std::optional<TensorData> reduce(FoldContext& c) {
-  const TensorData& in = *c.constant(0);
+  const TensorData& in = c.required(0);
   const auto out_dims = c.output_dims();
   if (!out_dims) return std::nullopt;
   std::optional<Dims> axes = c.attr_ints("axes", {});
-  if (c.constant(1) != nullptr) axes = c.constant(1)->to_ints();
+  if (c.constant(1) != nullptr) axes = c.required(1).to_ints();
   std::vector<bool> reduced(in.dims.size(), axes->empty() && c.attr_int("noop_with_empty_axes", 0) == 0);
   for (const auto a : *axes) reduced[c.axis(a, in.dims.size(), "axes entry")] = true;
   Dims kept_dims;
@@ -477,6 +477,11 @@ constexpr std::array fold_rules = {
 const TensorData* FoldContext::constant(std::size_t i) const {
   const Value* v = node().input(i);
   return v != nullptr && v->constant ? &*v->constant : nullptr;
+}
+
+const TensorData& FoldContext::required(std::size_t i) const {
+  if (const TensorData* data = constant(i)) return *data;
+  fail("input " + std::to_string(i) + " is missing; " + std::string(node().op_type) + " requires it");
 }
 
 std::optional<std::vector<std::int64_t>> FoldContext::output_dims() const {

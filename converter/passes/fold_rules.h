@@ -25,6 +25,9 @@ class FoldContext : public ShapeContext {
   using ShapeContext::ShapeContext;
   // Input `i`'s constant data; null when absent or computed.
   [[nodiscard]] const TensorData* constant(std::size_t i) const;
+  // Input `i`'s constant data for an input the op requires: an absent one (an empty name
+  // in the graph) is an error naming the node, not a null to dereference.
+  [[nodiscard]] const TensorData& required(std::size_t i) const;
   // The inferred shape of output 0 when all its sizes are known.
   [[nodiscard]] std::optional<std::vector<std::int64_t>> output_dims() const;
 };
